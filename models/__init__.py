@@ -1,0 +1,1 @@
+"""Embedding and generator backends shared by the fallback service and the mining job."""

