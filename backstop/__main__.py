@@ -1,0 +1,3 @@
+from backstop.cli import main
+
+main()

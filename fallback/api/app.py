@@ -1,0 +1,99 @@
+"""``create_app(settings)``: the only place the HTTP service is wired."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from fallback.api import errors, webhook
+from fallback.runtime import Runtime, build_runtime
+from fallback.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[..., Awaitable[None]]],
+                   Awaitable[None]]
+
+
+class BodyLimit:
+    """Rejects request bodies over ``limit`` bytes with 413 (Content-Length or streamed)."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for k, v in scope.get("headers", []):
+            if k == b"content-length" and v.isdigit() and int(v) > self.limit:
+                await _too_large(send)
+                return
+        seen = 0
+
+        async def limited() -> dict[str, Any]:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any) -> None:
+    body = b'{"error":"request body too large"}'
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_kw: Any) -> FastAPI:
+    """Build the FastAPI app. The runtime (models, index, database) is built at startup, not import.
+
+    Args:
+        settings: the settings tree.
+        runtime: an already built runtime (tests share one loaded model this way).
+        runtime_kw: passed to ``build_runtime`` (e.g. ``embedder=``) when ``runtime`` is None.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or build_runtime(settings, **runtime_kw)
+        app.state.runtime = rt
+        log.info("app.started embedder=%s answers_indexed=%d", rt.index.identity, len(rt.index))
+        try:
+            yield
+        finally:
+            if runtime is None:
+                rt.close()
+
+    app = FastAPI(
+        title="Backstop",
+        version="0.1.0",
+        description="Fallback webhook and review API for Coze customer-service bots.",
+        lifespan=lifespan,
+        servers=[{"url": settings.server.public_url}] if settings.server.public_url else None,
+    )
+    errors.install(app)
+    app.include_router(webhook.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)  # type: ignore[arg-type]
+    return app

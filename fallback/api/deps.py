@@ -1,0 +1,42 @@
+"""Request dependencies, each named once."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from fallback.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    rt: Runtime | None = getattr(request.app.state, "runtime", None)
+    if rt is None:
+        raise HTTPException(503, "starting up")
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _presented_token(request: Request) -> str:
+    token = request.headers.get("x-backstop-token", "")
+    if not token:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+    return token
+
+
+def require_service_token(request: Request, rt: RuntimeDep) -> None:
+    """The webhook's auth: one of (at most two) service tokens, compared in constant time."""
+    presented = _presented_token(request).encode()
+    ok = False
+    for t in rt.settings.auth.service_tokens:  # compare against every token: no early exit
+        ok |= hmac.compare_digest(presented, t.get_secret_value().encode())
+    if not presented or not ok:
+        raise HTTPException(401, "missing or invalid service token", headers={"WWW-Authenticate": "Bearer"})
+
+
+ServiceAuth = Depends(require_service_token)

@@ -1,0 +1,56 @@
+"""``POST /v1/fallback``: the route Coze calls on the intent node's default branch."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import anyio
+from fastapi import APIRouter, Request
+
+from fallback.api.deps import RuntimeDep, ServiceAuth
+from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
+from fallback.service import FallbackRequest
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["fallback"])
+
+COZE_HEADERS = {
+    "x-aiplugin-bot-id": "bot_id",
+    "x-aiplugin-conversation-id": "conversation_id",
+    "x-aiplugin-connector-identifier": "user_id",
+}
+
+
+@router.post(
+    "/v1/fallback",
+    response_model=FallbackOut,
+    dependencies=[ServiceAuth],
+    operation_id="fallback",
+    summary="Answer a query the bot did not recognise",
+    responses={401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> FallbackOut:
+    """Decide within the deadline: answer, pending_review, handoff or blocked (always HTTP 200)."""
+    if len(body.query) > rt.settings.server.max_query_chars:
+        from fastapi import HTTPException
+
+        raise HTTPException(422, f"query longer than {rt.settings.server.max_query_chars} characters")
+    client = {v: request.headers[k] for k, v in COZE_HEADERS.items() if k in request.headers}
+    req = FallbackRequest(
+        query=body.query, user_id=body.user_id, conversation_id=body.conversation_id,
+        message_id=body.message_id, bot_id=body.bot_id,
+        history=[t.model_dump() for t in body.history], slots=body.slots, locale=body.locale, client=client,
+    )
+    try:
+        with anyio.fail_after(rt.settings.server.deadline_s):
+            result = await anyio.to_thread.run_sync(rt.service.handle, req, abandon_on_cancel=True)
+        return FallbackOut(**result.as_dict())
+    except TimeoutError:
+        reason = "deadline"
+        log.warning("fallback.deadline conversation_id=%s", body.conversation_id)
+    except Exception:  # a valid call always gets a 200 and a hand-off, never a tool failure
+        reason = "internal_error"
+        log.exception("fallback.failed conversation_id=%s", body.conversation_id)
+    return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
+                       answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex)

@@ -1,0 +1,119 @@
+"""Service commands: ``serve``, ``calibrate``, ``eval gating``, ``seed-demo``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+    from fallback.settings import load_settings
+
+    return load_settings(**overrides)
+
+
+def _embedder(backend: str | None):  # type: ignore[no-untyped-def]
+    from models.factory import build_embedder
+
+    s = _settings()
+    if backend:
+        s.embedder.backend = backend  # type: ignore[assignment]
+    with err.status(f"loading embedder {s.embedder.backend} …"):
+        return build_embedder(s.embedder)
+
+
+def register(app: typer.Typer, eval_app: typer.Typer) -> None:
+    """Add the service commands to the root CLI."""
+
+    @app.command()
+    def serve(
+        host: str = typer.Option(None, help="Bind address (default from settings: 127.0.0.1)."),
+        port: int = typer.Option(None, help="Port (default 8000)."),
+        workers: int = typer.Option(None, help="uvicorn worker processes."),
+        demo: bool = typer.Option(False, "--demo", help="Seed demo answers into an empty database."),
+    ) -> None:
+        """Run the webhook, review API and reviewer pages with uvicorn."""
+        import os
+
+        import uvicorn
+
+        if demo:
+            os.environ["BACKSTOP_SEED_DEMO"] = "true"
+        s = _settings()
+        host = host or s.server.host
+        port = port or s.server.port
+        workers = workers or s.server.workers
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        err.print(f"[bold]Backstop[/] on http://{host}:{port}  ·  API docs: http://{host}:{port}/docs"
+                  f"  ·  reviewer console: http://{host}:{port}/review  ·  embedder: {s.embedder.backend}"
+                  f"  ·  database: {s.resolved_database_url}")
+        uvicorn.run("fallback.api.main:app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False)
+
+    @app.command()
+    def calibrate(
+        data: list[Path] = typer.Option(..., "--data", help="Intent JSONL files (repeatable)."),  # noqa: B008
+        embedder: str = typer.Option(None, help="Embedder backend (default: settings)."),
+        target_precision: float = typer.Option(0.99, help="Auto-answer precision to reach."),
+        out: Path = typer.Option(None, help="Output file (default: <data_dir>/calibration-<model>.json)."),  # noqa: B008
+        limit: int = typer.Option(None, help="At most this many calibration queries per file."),
+    ) -> None:
+        """Fit the confidence calibration and thresholds for the configured embedder and save them."""
+        from fallback import calibration as cal_io
+        from fallback.datasets import read_jsonl
+        from fallback.evaluation import fit_calibration, evaluate_intents
+        from models.ports import embedder_identity
+
+        emb = _embedder(embedder)
+        replays = []
+        for path in data:
+            kind, rows = read_jsonl(path)
+            if kind != "intent":
+                raise typer.BadParameter(f"{path} is a pair file; calibrate needs intent files")
+            _res, _cal, replay = evaluate_intents(rows, emb, target_precision=target_precision, limit=limit,  # type: ignore[arg-type]
+                                                  progress=lambda m: err.print(f"[dim]{path.name}: {m}[/]"))
+            replays.append(replay)
+        identity = embedder_identity(emb)
+        cal = fit_calibration(replays, identity, target_precision=target_precision,
+                              source="calibrate: " + ", ".join(p.name for p in data))
+        target = out or _settings().data_dir / f"calibration-{cal_io.model_key(identity)}.json"
+        cal_io.save(cal, target)
+        typer.echo(json.dumps({"file": str(target), "answer_threshold": cal.answer_threshold,
+                               "suggest_threshold": cal.suggest_threshold,
+                               "grouping_threshold": cal.grouping_threshold, "embedder": identity}))
+
+    @eval_app.command("gating")
+    def eval_gating(
+        data: Path = typer.Option(..., "--data", exists=True, dir_okay=False, help="Shared-format JSONL."),  # noqa: B008
+        embedder: str = typer.Option(None, help="Embedder backend (default: settings)."),
+        target_precision: float = typer.Option(None, help="Default 0.99 (intent files) / 0.9 (pair files)."),
+        limit: int = typer.Option(None, help="Subsample each replayed split to this many queries."),
+        seed: int = typer.Option(0),
+        curve: bool = typer.Option(False, "--curve", help="Add the threshold sweep."),
+    ) -> None:
+        """Replay a labelled file through index + gate; print one JSON object (precision, coverage, …)."""
+        from fallback.datasets import DataFormatError, read_jsonl
+        from fallback.evaluation import evaluate_intents, evaluate_pairs
+
+        try:
+            kind, rows = read_jsonl(data)
+        except DataFormatError as e:
+            err.print(f"[red]{e}[/]")
+            raise typer.Exit(2) from e
+        emb = _embedder(embedder)
+        if kind == "intent":
+            result, _, _ = evaluate_intents(rows, emb, target_precision=target_precision or 0.99,  # type: ignore[arg-type]
+                                            limit=limit, seed=seed, curve=curve,
+                                            progress=lambda m: err.print(f"[dim]{m}[/]"))
+        else:
+            result = evaluate_pairs(rows, emb, target_precision=target_precision or 0.9, limit=limit,  # type: ignore[arg-type]
+                                    seed=seed, curve=curve)
+        result["data"] = data.name
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")

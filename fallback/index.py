@@ -1,0 +1,233 @@
+"""FAISS adapter: an id-addressed inner-product index over unit vectors, persisted atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from models.errors import BackstopError
+
+log = logging.getLogger(__name__)
+
+IndexKind = Literal["flat", "hnsw", "ivf"]
+Ids = npt.NDArray[np.int64]
+
+
+class IndexCorrupt(BackstopError):
+    """The index file on disk cannot be read or does not match its metadata."""
+
+
+class VectorIndex(Protocol):
+    """What the answer index needs from a vector store."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def ids(self) -> set[int]: ...
+
+    def add(self, ids: Ids, vectors: npt.NDArray[np.float32]) -> None: ...
+
+    def remove(self, ids: Iterable[int]) -> None: ...
+
+    def search(self, vectors: npt.NDArray[np.float32], k: int) -> tuple[np.ndarray, Ids]: ...
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    """What an index file was built with; a mismatch means rebuild."""
+
+    embedder: str
+    kind: str
+    dimension: int
+    count: int
+
+
+class FaissIndex:
+    """Exact (``flat``) or approximate (``hnsw``, ``ivf``) inner-product search keyed by int64 ids.
+
+    HNSW and IVF (behind an id map) cannot delete in place, so there removals are masked out at query
+    time and the index is rebuilt from the kept vectors when more than a quarter of it is masked. Thread-safe: one lock around every call.
+    """
+
+    def __init__(self, dimension: int, kind: IndexKind = "flat", *, hnsw_m: int = 32, ivf_nlist: int = 256):
+        self._dim = dimension
+        self._kind: IndexKind = kind
+        self._hnsw_m = hnsw_m
+        self._ivf_nlist = ivf_nlist
+        self._lock = threading.RLock()
+        self._masked: set[int] = set()
+        self._vectors: dict[int, npt.NDArray[np.float32]] = {}  # kept for hnsw/ivf rebuilds
+        self._index: Any = self._empty()
+
+    def _empty(self) -> Any:
+        if self._kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(self._dim, self._hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efSearch = 64
+            return faiss.IndexIDMap2(inner)
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self._dim))
+
+    @property
+    def dimension(self) -> int:
+        return self._dim
+
+    @property
+    def kind(self) -> IndexKind:
+        return self._kind
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._index.ntotal) - len(self._masked)
+
+    def ids(self) -> set[int]:
+        """Ids currently searchable."""
+        with self._lock:
+            if self._index.ntotal == 0:
+                return set()
+            all_ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+            return {int(i) for i in all_ids} - self._masked
+
+    def add(self, ids: Ids, vectors: npt.NDArray[np.float32]) -> None:
+        """Add (or replace) vectors under ``ids``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self._dim or len(ids) != len(vectors):
+            raise ValueError(f"expected {len(ids)} vectors of dimension {self._dim}, got {vectors.shape}")
+        if len(ids) == 0:
+            return
+        with self._lock:
+            existing = self.ids() & {int(i) for i in ids}
+            if existing:
+                self.remove(existing)
+            if self._kind != "flat":
+                self._masked -= {int(i) for i in ids}
+            self._index.add_with_ids(vectors, ids)
+            if self._kind != "flat":
+                for i, v in zip(ids, vectors, strict=True):
+                    self._vectors[int(i)] = v
+            self._maybe_retrain()
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Remove ids (unknown ids are ignored)."""
+        wanted = {int(i) for i in ids}
+        if not wanted:
+            return
+        with self._lock:
+            if self._kind != "flat":
+                self._masked |= wanted & {int(i) for i in faiss.vector_to_array(self._index.id_map)}
+                for i in wanted:
+                    self._vectors.pop(i, None)
+                if self._masked and len(self._masked) > 0.25 * self._index.ntotal:
+                    self._rebuild_from_vectors()
+                return
+            self._index.remove_ids(np.fromiter(wanted, dtype=np.int64))
+            for i in wanted:
+                self._vectors.pop(i, None)
+
+    def search(self, vectors: npt.NDArray[np.float32], k: int) -> tuple[np.ndarray, Ids]:
+        """Top-``k`` (scores, ids) per query row; missing slots have id -1."""
+        q = np.ascontiguousarray(vectors, dtype=np.float32)
+        if q.ndim == 1:
+            q = q[None, :]
+        with self._lock:
+            n = int(self._index.ntotal)
+            if n == 0 or k <= 0:
+                return np.full((len(q), max(k, 0)), -1.0, np.float32), np.full((len(q), max(k, 0)), -1, np.int64)
+            kk = min(n, k + len(self._masked))
+            scores, ids = self._index.search(q, kk)
+        if self._masked:
+            keep = ~np.isin(ids, np.fromiter(self._masked, dtype=np.int64))
+            out_s = np.full((len(q), k), -1.0, np.float32)
+            out_i = np.full((len(q), k), -1, np.int64)
+            for r in range(len(q)):
+                s, i = scores[r][keep[r]][:k], ids[r][keep[r]][:k]
+                out_s[r, : len(s)], out_i[r, : len(i)] = s, i
+            return out_s, out_i
+        if kk < k:
+            pad = k - kk
+            scores = np.pad(scores, ((0, 0), (0, pad)), constant_values=-1.0)
+            ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
+        return scores, ids
+
+    def _maybe_retrain(self) -> None:
+        """IVF needs training data: start exact, switch to IVF once there are enough vectors."""
+        if self._kind != "ivf":
+            return
+        n = int(self._index.ntotal)
+        is_ivf = isinstance(faiss.downcast_index(self._index.index), faiss.IndexIVFFlat)
+        if not is_ivf and n >= 39 * self._ivf_nlist:
+            self._rebuild_from_vectors()
+
+    def _rebuild_from_vectors(self) -> None:
+        ids = np.fromiter(self._vectors.keys(), dtype=np.int64)
+        vecs = (np.vstack(list(self._vectors.values())) if len(ids) else np.zeros((0, self._dim), np.float32))
+        self._masked = set()
+        if self._kind == "ivf" and len(ids) >= 39 * self._ivf_nlist:
+            quant = faiss.IndexFlatIP(self._dim)
+            ivf = faiss.IndexIVFFlat(quant, self._dim, self._ivf_nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf.train(vecs)
+            ivf.nprobe = max(1, self._ivf_nlist // 16)
+            self._index = faiss.IndexIDMap2(ivf)
+            self._index.__dict__["_quantizer"] = quant  # keep the quantizer alive
+        else:
+            self._index = self._empty()
+        if len(ids):
+            self._index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), ids)
+
+    # persistence -------------------------------------------------------------------------------
+    def save(self, path: Path, embedder: str) -> None:
+        """Write the index and its metadata atomically (temp file + rename)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if self._masked:
+                self._rebuild_from_vectors()
+            tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+            faiss.write_index(self._index, str(tmp))
+            meta = IndexMeta(embedder, self._kind, self._dim, int(self._index.ntotal))
+            meta_tmp = tmp.with_suffix(".json.tmp")
+            meta_tmp.write_text(json.dumps(meta.__dict__), encoding="utf-8")
+            os.replace(tmp, path)
+            os.replace(meta_tmp, meta_path(path))
+
+    @classmethod
+    def load(cls, path: Path, *, embedder: str, kind: IndexKind, dimension: int, **kw: int) -> FaissIndex:
+        """Read an index file; raise ``IndexCorrupt`` when unreadable or built for something else."""
+        try:
+            meta = IndexMeta(**json.loads(meta_path(path).read_text(encoding="utf-8")))
+            raw = faiss.read_index(str(path))
+        except Exception as e:  # faiss raises RuntimeError; json ValueError; OSError
+            raise IndexCorrupt(f"cannot read index {path}: {e}") from e
+        if meta.embedder != embedder or meta.kind != kind or meta.dimension != dimension:
+            raise IndexCorrupt(f"index {path} was built for {meta}, not {embedder}/{kind}/{dimension}")
+        if int(raw.ntotal) != meta.count or raw.d != dimension:
+            raise IndexCorrupt(f"index {path} holds {raw.ntotal} vectors, metadata says {meta.count}")
+        index = cls(dimension, kind, **kw)
+        if kind == "flat":
+            index._index = raw
+            return index
+        if raw.ntotal:
+            ids = faiss.vector_to_array(raw.id_map).astype(np.int64)
+            inner = faiss.downcast_index(raw.index)
+            if isinstance(inner, faiss.IndexIVF):
+                inner.make_direct_map()
+            vecs = np.vstack([inner.reconstruct(j) for j in range(int(raw.ntotal))]) if isinstance(
+                inner, faiss.IndexIVF) else inner.reconstruct_n(0, int(raw.ntotal))
+            index._vectors = {int(i): v for i, v in zip(ids, vecs, strict=True)}
+            index._rebuild_from_vectors()
+        return index
+
+
+def meta_path(path: Path) -> Path:
+    """The metadata file beside an index file."""
+    return path.with_suffix(".json")

@@ -1,0 +1,257 @@
+"""The online path: mask -> (cache) -> embed -> retrieve -> gate -> answer / review / hand-off, logged.
+
+``FallbackService`` is framework-free: the FastAPI layer only translates HTTP to ``FallbackRequest``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fallback import gating
+from fallback.answer_index import AnswerIndex
+from fallback.domain import Action, Decision, KeyMatch
+from fallback.gating import Calibration, Policy
+from fallback.grouping import CandidateGrouper
+from fallback.masking import mask, mask_mapping
+from fallback.normalize import cache_key, normalize
+from fallback.safety import SafetyPolicy, detect_injection
+from fallback.settings import Settings
+from fallback.store import answers as answers_repo
+from fallback.store import candidates as cand_repo
+from fallback.store import events as events_repo
+from fallback.store.db import Database
+from models.ports import Embedder, Vectors
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FallbackRequest:
+    """What the bot sends when no intent matched (already validated by the API layer)."""
+
+    query: str
+    user_id: str
+    conversation_id: str
+    message_id: str | None = None
+    bot_id: str | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+    slots: dict[str, Any] = field(default_factory=dict)
+    locale: str = "zh-CN"
+    client: dict[str, str] = field(default_factory=dict)  # Coze headers: logged, never trusted
+
+
+@dataclass(frozen=True)
+class FallbackResult:
+    """What the bot gets back."""
+
+    action: str
+    answer: str
+    confidence: float
+    answer_id: int | None
+    candidate_id: int | None
+    reason: str
+    trace_id: str
+    replayed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action, "answer": self.answer, "confidence": round(self.confidence, 4),
+            "answer_id": self.answer_id, "candidate_id": self.candidate_id, "reason": self.reason,
+            "trace_id": self.trace_id,
+        }
+
+
+class RepeatCache:
+    """Exact-repeat cache: normalised masked query -> key matches, valid for one index version."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict[str, tuple[int, list[KeyMatch], Vectors]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, version: int) -> tuple[list[KeyMatch], Vectors] | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None or item[0] != version:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return item[1], item[2]
+
+    def put(self, key: str, version: int, matches: list[KeyMatch], vector: Vectors) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = (version, matches, vector)
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+class FallbackService:
+    """Wires the pure policy to the index, the store and the grouper."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        embedder: Embedder,
+        index: AnswerIndex,
+        calibration: Calibration,
+        safety: SafetyPolicy,
+        *,
+        drafting_enabled: bool,
+    ):
+        self.settings = settings
+        self.db = db
+        self.embedder = embedder
+        self.index = index
+        self.calibration = calibration
+        self.safety = safety
+        self.drafting_enabled = drafting_enabled
+        g = settings.gating
+        self.policy = Policy(
+            answer_threshold=g.answer_threshold if g.answer_threshold is not None else calibration.answer_threshold,
+            suggest_threshold=g.suggest_threshold if g.suggest_threshold is not None
+            else calibration.suggest_threshold,
+            min_confidence=g.min_confidence,
+        )
+        grouping = settings.drafting.grouping_threshold
+        self.grouper = CandidateGrouper(
+            embedder, db, grouping if grouping is not None else calibration.grouping_threshold
+        )
+        self.cache = RepeatCache(g.cache_size)
+        self._write_lock = threading.Lock() if db.is_sqlite else None
+
+    def start(self) -> None:
+        """Load the index and the open candidates (call once before serving)."""
+        self.index.open()
+        self.grouper.refresh()
+
+    # ------------------------------------------------------------------------------------------
+    def handle(self, req: FallbackRequest) -> FallbackResult:
+        """Decide, log and (when needed) queue a draft for one bot call."""
+        started = time.perf_counter()
+        trace_id = uuid.uuid4().hex
+        if req.message_id:
+            prior = self.db.run(lambda s: events_repo.find(s, req.conversation_id, req.message_id))
+            if prior is not None:
+                return self._replay(prior.response, prior.trace_id)
+
+        masked = mask(normalize(req.query))
+        text = masked.text
+        slots = mask_mapping(dict(req.slots))
+        if masked.order_ids and "order_id" not in slots:
+            slots["order_id"] = masked.order_ids[0]
+        turns = self.settings.drafting.history_turns
+        history = [
+            {"role": str(t.get("role", "user")), "content": mask(normalize(str(t.get("content", "")))).text}
+            for t in req.history[-turns:]
+        ] if turns else []
+        risk = sorted(set(self.safety.risk_terms(text)) | set(detect_injection(text)))
+
+        self.index.maybe_sync()
+        key = cache_key(text)
+        cached = self.cache.get(key, self.index.version)
+        if cached is None:
+            vector = self.embedder.encode([text])
+            matches = self.index.search(vector, self.settings.gating.top_k)
+            self.cache.put(key, self.index.version, matches, vector)
+        else:
+            matches, vector = cached
+        ranked = gating.rank(matches, self.calibration.vote_k)
+        top_id = ranked.answers[0][0] if ranked.answers else None
+        answer = (
+            self.db.run(lambda s: answers_repo.as_candidates(s, [top_id])).get(top_id) if top_id else None
+        )
+        banned = self.safety.banned_terms(answer.text) if answer else []
+        decision = gating.decide(
+            ranked, answer, calibration=self.calibration, policy=self.policy,
+            now=datetime.now(UTC), risk_terms=risk, banned_terms=banned,
+        )
+        references = [
+            {"answer_id": a_id, "score": round(score, 4)} for a_id, score in ranked.answers[:5]
+        ]
+
+        def write(s: Session) -> FallbackResult:
+            candidate_id = None
+            if decision.request_draft:
+                candidate_id = self._enqueue(s, text, vector, decision, references, history, slots)
+            if decision.action == Action.ANSWER and decision.answer_id is not None:
+                answers_repo.add_hits(s, {decision.answer_id: 1})
+            result = self._result(decision, trace_id, candidate_id)
+            events_repo.insert(
+                s, trace_id=trace_id, conversation_id=req.conversation_id, message_id=req.message_id,
+                user_id=req.user_id, bot_id=req.bot_id, locale=req.locale, query=text,
+                action=str(decision.action), reason=decision.reason, confidence=decision.confidence,
+                top_score=ranked.features.top_score if ranked.features else 0.0,
+                answer_id=decision.answer_id, candidate_id=candidate_id,
+                latency_ms=(time.perf_counter() - started) * 1000, cached=cached is not None,
+                matches=[{"key_id": m.key_id, "answer_id": m.answer_id, "score": round(m.score, 4)}
+                         for m in matches[:5]],
+                slots=slots, client=mask_mapping(dict(req.client)), response=result.as_dict(),
+            )
+            return result
+
+        try:
+            result = self._write(write)
+        except IntegrityError:
+            # the same (conversation_id, message_id) was logged concurrently: answer as that call did
+            prior = self.db.run(lambda s: events_repo.find(s, req.conversation_id, req.message_id))
+            if prior is None:
+                raise
+            return self._replay(prior.response, prior.trace_id)
+        log.info("fallback.decided trace_id=%s action=%s reason=%s confidence=%.3f latency_ms=%.1f",
+                 trace_id, result.action, result.reason, result.confidence,
+                 (time.perf_counter() - started) * 1000)
+        return result
+
+    def _write(self, fn: Any) -> FallbackResult:
+        if self._write_lock is None:
+            return self.db.run(fn)
+        with self._write_lock:  # SQLite has one writer; queue in-process rather than spin on busy
+            return self.db.run(fn)
+
+    def _enqueue(
+        self, s: Session, text: str, vector: Vectors, decision: Decision, references: list[dict[str, Any]],
+        history: list[dict[str, str]], slots: dict[str, Any],
+    ) -> int:
+        existing = cand_repo.find_pending_by_text(s, text)
+        if existing is not None:
+            cand_repo.attach(s, existing.id, text, 1.0)
+            return existing.id
+        for cand_id, sim in self.grouper.nearest(vector):
+            if cand_repo.attach(s, cand_id, text, sim) is not None:
+                return cand_id
+            self.grouper.discard([cand_id])
+        cand = cand_repo.create(
+            s, text=text, risk=bool(decision.risk_terms), references=references,
+            context={"history": history, "slots": slots, "risk_terms": list(decision.risk_terms)},
+            draft=self.drafting_enabled,
+        )
+        self.grouper.add(cand.id, vector)
+        return cand.id
+
+    def _result(self, d: Decision, trace_id: str, candidate_id: int | None) -> FallbackResult:
+        text = d.answer_text if d.action == Action.ANSWER and d.answer_text else self.settings.gating.handoff_text
+        return FallbackResult(str(d.action), text, d.confidence, d.answer_id if d.action == Action.ANSWER else None,
+                              candidate_id, d.reason, trace_id)
+
+    def _replay(self, stored: dict[str, Any], trace_id: str) -> FallbackResult:
+        return FallbackResult(
+            stored["action"], stored["answer"], float(stored.get("confidence", 0.0)), stored.get("answer_id"),
+            stored.get("candidate_id"), stored.get("reason", ""), stored.get("trace_id", trace_id), replayed=True,
+        )

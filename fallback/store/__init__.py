@@ -1,0 +1,1 @@
+"""SQLAlchemy adapter: answers, candidates, reviews, events."""

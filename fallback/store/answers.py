@@ -1,0 +1,177 @@
+"""Approved answers and their retrieval keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from fallback.domain import AnswerCandidate
+from fallback.store import audit
+from fallback.store.schema import Answer, AnswerKey
+
+
+class StaleVersion(Exception):
+    """The record changed since the caller read it (optimistic concurrency): HTTP 409."""
+
+
+class NotFound(Exception):
+    """No such record: HTTP 404."""
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """A retrieval key of a live answer."""
+
+    key_id: int
+    answer_id: int
+    text: str
+
+
+def snapshot(a: Answer) -> dict[str, Any]:
+    """A JSON-able view of an answer for the audit trail and the API."""
+    return {
+        "id": a.id,
+        "question": a.question,
+        "text": a.text,
+        "status": a.status,
+        "safe_to_autosend": a.safe_to_autosend,
+        "valid_from": a.valid_from.isoformat() if a.valid_from else None,
+        "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+        "version": a.version,
+        "hit_count": a.hit_count,
+        "label": a.label,
+        "keys": [k.text for k in a.keys],
+    }
+
+
+def create(
+    s: Session,
+    *,
+    question: str,
+    text: str,
+    keys: Sequence[str] = (),
+    actor: str,
+    safe_to_autosend: bool = False,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    label: str | None = None,
+) -> Answer:
+    """Create an active answer keyed by ``question`` and each distinct paraphrase in ``keys``."""
+    a = Answer(
+        question=question, text=text, safe_to_autosend=safe_to_autosend, valid_from=valid_from,
+        valid_until=valid_until, label=label, created_by=actor, status="active", version=1, hit_count=0,
+    )
+    a.keys = [AnswerKey(text=question, source="canonical")]
+    seen = {question}
+    for k in keys:
+        if k and k not in seen:
+            seen.add(k)
+            a.keys.append(AnswerKey(text=k, source="paraphrase"))
+    s.add(a)
+    s.flush()
+    audit.record(s, actor, "create", "answer", a.id, None, snapshot(a))
+    audit.bump_answers_version(s)
+    return a
+
+
+def get(s: Session, answer_id: int) -> Answer:
+    a = s.get(Answer, answer_id, options=[selectinload(Answer.keys)])
+    if a is None:
+        raise NotFound(f"answer {answer_id} not found")
+    return a
+
+
+def update_answer(
+    s: Session,
+    answer_id: int,
+    *,
+    expected_version: int,
+    actor: str,
+    text: str | None = None,
+    add_keys: Iterable[str] = (),
+    remove_keys: Iterable[str] = (),
+    safe_to_autosend: bool | None = None,
+    valid_from: datetime | None | type[Ellipsis] = ...,
+    valid_until: datetime | None | type[Ellipsis] = ...,
+    status: str | None = None,
+) -> Answer:
+    """Edit an answer under optimistic concurrency; raise ``StaleVersion`` if it moved on."""
+    a = get(s, answer_id)
+    before = snapshot(a)
+    res = s.execute(
+        update(Answer).where(Answer.id == answer_id, Answer.version == expected_version)
+        .values(version=Answer.version + 1)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleVersion(f"answer {answer_id} is at version {a.version}, not {expected_version}")
+    s.refresh(a)
+    if text is not None:
+        a.text = text
+    if safe_to_autosend is not None:
+        a.safe_to_autosend = safe_to_autosend
+    if valid_from is not ...:
+        a.valid_from = valid_from  # type: ignore[assignment]
+    if valid_until is not ...:
+        a.valid_until = valid_until  # type: ignore[assignment]
+    if status is not None:
+        if status not in ("active", "retired"):
+            raise ValueError(f"unknown status {status!r}")
+        a.status = status
+    existing = {k.text for k in a.keys}
+    for k in add_keys:
+        if k and k not in existing:
+            a.keys.append(AnswerKey(text=k, source="paraphrase"))
+            existing.add(k)
+    drop = set(remove_keys) - {a.question}
+    a.keys = [k for k in a.keys if k.text not in drop]
+    s.flush()
+    audit.record(s, actor, "retire" if status == "retired" else "edit", "answer", a.id, before, snapshot(a))
+    audit.bump_answers_version(s)
+    return a
+
+
+def live_keys(s: Session) -> list[KeyRow]:
+    """Keys of every active answer (validity windows are checked at serve time, not here)."""
+    rows = s.execute(
+        select(AnswerKey.id, AnswerKey.answer_id, AnswerKey.text)
+        .join(Answer, Answer.id == AnswerKey.answer_id)
+        .where(Answer.status == "active")
+        .order_by(AnswerKey.id)
+    )
+    return [KeyRow(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+def keys_of(s: Session, answer_id: int) -> list[KeyRow]:
+    rows = s.execute(
+        select(AnswerKey.id, AnswerKey.answer_id, AnswerKey.text).where(AnswerKey.answer_id == answer_id)
+    )
+    return [KeyRow(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+def as_candidates(s: Session, ids: Iterable[int]) -> dict[int, AnswerCandidate]:
+    """The gate's view of the given answers."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    out: dict[int, AnswerCandidate] = {}
+    for a in s.scalars(select(Answer).where(Answer.id.in_(wanted))):
+        out[a.id] = AnswerCandidate(
+            answer_id=a.id, text=a.text, active=a.status == "active", safe_to_autosend=a.safe_to_autosend,
+            valid_from=a.valid_from, valid_until=a.valid_until,
+        )
+    return out
+
+
+def count_active(s: Session) -> int:
+    return int(s.scalar(select(func.count()).select_from(Answer).where(Answer.status == "active")) or 0)
+
+
+def add_hits(s: Session, hits: dict[int, int]) -> None:
+    """Add served counts (batched by the caller)."""
+    for answer_id, n in hits.items():
+        s.execute(update(Answer).where(Answer.id == answer_id).values(hit_count=Answer.hit_count + n))

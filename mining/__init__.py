@@ -1,0 +1,1 @@
+"""Nightly intent mining: cluster long-tail queries into candidate intents and export them to Coze."""

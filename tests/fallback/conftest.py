@@ -1,0 +1,80 @@
+"""A real Backstop server (uvicorn on a loopback port, real SQLite, real FAISS, the real embedder)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from fallback.api.app import create_app
+from fallback.runtime import Runtime, build_runtime
+from fallback.settings import Settings
+
+TOKENS = ["token-current-0123456789", "token-next-0123456789ab"]
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "data_dir": data_dir,
+        "seed_demo": True,
+        "auth": {"service_tokens": TOKENS, "session_secret": "test-session-secret-0123456789"},
+        "generator": {"backend": "none"},
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+@contextmanager
+def serve(runtime: Runtime) -> Iterator[str]:
+    """Run the app for ``runtime`` with uvicorn in a thread; yield its base URL."""
+    app = create_app(runtime.settings, runtime=runtime)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def start_server(e5_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
+    """Start servers on demand (several in one test share the data dir unless told otherwise)."""
+    stack: list[Any] = []
+
+    def start(data_dir: Path | None = None, embedder: Any = None, **overrides: Any) -> tuple[Runtime, str]:
+        settings = make_settings(data_dir or tmp_path, **overrides)
+        rt = build_runtime(settings, embedder=embedder or e5_embedder, generator=None)
+        cm = serve(rt)
+        url = cm.__enter__()
+        stack.append((cm, rt))
+        return rt, url
+
+    yield start
+    for cm, rt in reversed(stack):
+        cm.__exit__(None, None, None)
+        rt.close()
+
+
+def call(url: str, query: str, *, token: str = TOKENS[0], **fields: Any) -> httpx.Response:
+    body = {"query": query, "user_id": "u-1", "conversation_id": "c-1", **fields}
+    return httpx.post(f"{url}/v1/fallback", json=body, headers={"X-Backstop-Token": token}, timeout=30)
