@@ -31,6 +31,7 @@ def _embedder(backend: str | None):  # type: ignore[no-untyped-def]
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     """Add the service commands to the root CLI."""
+    register_users(app)
 
     @app.command()
     def serve(
@@ -117,3 +118,37 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                                     seed=seed, curve=curve)
         result["data"] = data.name
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+
+
+def register_users(app: typer.Typer) -> None:
+    """``backstop users add|token``."""
+    users_app = typer.Typer(help="Reviewer accounts.", no_args_is_help=True)
+    app.add_typer(users_app, name="users")
+
+    @users_app.command("add")
+    def add(
+        username: str = typer.Argument(..., help="Login name."),
+        role: str = typer.Option("reviewer", help="reviewer or admin."),
+        password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                     envvar="BACKSTOP_NEW_USER_PASSWORD", help="At least 8 characters."),
+        token: bool = typer.Option(False, "--token", help="Also issue an API token (printed once)."),
+    ) -> None:
+        """Create a reviewer or admin account in the configured database."""
+        from fallback.store import users as users_repo
+        from fallback.store.db import Database
+
+        db = Database.connect(_settings().resolved_database_url)
+        try:
+            def tx(s):  # type: ignore[no-untyped-def]
+                users_repo.create(s, username, password, role)
+                return users_repo.issue_token(s, username) if token else None
+
+            issued = db.run(tx)
+        except ValueError as e:
+            err.print(f"[red]{e}[/]")
+            raise typer.Exit(2) from e
+        finally:
+            db.dispose()
+        typer.echo(f"created {role} {username}")
+        if issued:
+            typer.echo(f"API token (shown once): {issued}")

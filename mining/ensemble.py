@@ -18,6 +18,11 @@ class ConcatEmbedder:
         self._embedders = list(embedders)
 
     @property
+    def parts(self) -> list[Embedder]:
+        """The embedders joined, in order."""
+        return list(self._embedders)
+
+    @property
     def model_id(self) -> str:
         return "+".join(e.model_id for e in self._embedders)
 

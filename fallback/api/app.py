@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from fallback.api import errors, webhook
+from fallback.api import errors, review, webhook
 from fallback.runtime import Runtime, build_runtime
 from fallback.settings import Settings
 
@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
     )
     errors.install(app)
     app.include_router(webhook.router)
+    app.include_router(review.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

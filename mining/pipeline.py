@@ -1,0 +1,236 @@
+"""The mining pipeline: dedupe -> embed -> reduce -> cluster -> name -> represent -> check overlap.
+
+Pure: every stage is a constructor argument with a default, nothing here touches a database, the network
+or torch. The CLI (``mining.cli``) wires settings, storage and outputs around it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from mining.clustering import HdbscanClusterer, merge_close_clusters, reassign, relabel
+from mining.domain import NOISE, CandidateIntent, ExistingIntent, Labels, MiningResult, Points, Utterance
+from mining.entities import slot_filling_prompt, suggest_entities
+from mining.keywords import JiebaTokenizer, class_tfidf, token_profile
+from mining.lexicon import match_entry, single_char_triggers
+from mining.naming import KeywordNamer, make_unique
+from mining.overlap import IntentProfile, OverlapThresholds, label_overlaps
+from mining.ports import Clusterer, ClusterView, Namer, Progress, Reducer, Tokenizer, no_progress
+from mining.reduction import PcaReducer, UmapReducer, centre
+from mining.representatives import mmr_select
+from mining.texts import dedupe, merge_near_duplicates
+from models.ports import Embedder, embedder_identity, l2_normalise
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """The policy knobs between stages (the stages' own knobs live on the stage objects)."""
+
+    near_duplicate_cosine: float = 0.985
+    centre: bool = True
+    refine_iterations: int = 10
+    outlier_attach_cosine: float | None = 0.0
+    merge_cosine: float | None = 0.7
+    representatives: int = 20
+    mmr_diversity: float = 0.5
+    keywords_per_intent: int = 10
+    entity_min_share: float = 0.1
+    entity_required_share: float = 0.5
+    overlap: OverlapThresholds = field(default_factory=OverlapThresholds)
+    seed: int = 42
+
+
+class MiningPipeline:
+    """Turns a batch of texts into candidate intents.
+
+    Args:
+        embedder: Any :class:`~models.ports.Embedder` (wrap it in ``CachedEmbedder`` to reuse vectors).
+        reducer: Dimension reduction before clustering (default UMAP to 10 dimensions).
+        clusterer: Density clustering (default HDBSCAN, leaf selection, size relative to n).
+        namer: Cluster naming (default keywords + lexicon; ``LlmNamer`` when a generator is set).
+        tokenizer: Content tokens for keywords and overlap (default jieba).
+        map_reducer: Draws the report's 2-D map from the reduced points (default PCA).
+        options: Thresholds between stages.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        reducer: Reducer | None = None,
+        clusterer: Clusterer | None = None,
+        namer: Namer | None = None,
+        tokenizer: Tokenizer | None = None,
+        map_reducer: Reducer | None = None,
+        options: PipelineOptions | None = None,
+    ) -> None:
+        self.options = options or PipelineOptions()
+        self.embedder = embedder
+        self.reducer = reducer or UmapReducer(seed=self.options.seed)
+        self.clusterer = clusterer or HdbscanClusterer()
+        self.namer = namer or KeywordNamer()
+        self.tokenizer = tokenizer or JiebaTokenizer(keep=single_char_triggers())
+        self.map_reducer = map_reducer or PcaReducer(2, seed=self.options.seed)
+
+    def describe(self) -> dict[str, object]:
+        """Stage names and options: what a run records to be reproducible."""
+        return {
+            "embedder": embedder_identity(self.embedder),
+            "reducer": self.reducer.name,
+            "clusterer": self.clusterer.name,
+            "namer": self.namer.name,
+            "options": asdict(self.options),
+        }
+
+    def run(
+        self,
+        texts: Sequence[str],
+        *,
+        existing: Sequence[ExistingIntent] = (),
+        progress: Progress = no_progress,
+    ) -> MiningResult:
+        """Mine ``texts`` (one per logged query, duplicates welcome) against the bot's ``existing`` ones."""
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(stage: str, done: float) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = round(now - clock, 3)
+            clock = now
+            progress(stage, done)
+
+        utterances = dedupe(texts)
+        lap("dedupe", 0.05)
+        vectors = self.embedder.encode([u.text for u in utterances])
+        lap("embed", 0.4)
+        if len(utterances) > 1 and self.options.near_duplicate_cosine < 1.0:
+            utterances, keep = merge_near_duplicates(utterances, vectors, self.options.near_duplicate_cosine)
+            vectors = vectors[keep]
+        lap("near_duplicates", 0.45)
+        space = centre(vectors) if self.options.centre else vectors
+        points = self.reducer.fit_transform(space)
+        lap("reduce", 0.7)
+        raw = self.clusterer.fit_predict(points)
+        labels = self._post_process(space, raw)
+        lap("cluster", 0.8)
+        map_2d = self.map_reducer.fit_transform(points) if len(points) else np.zeros((0, 2), np.float32)
+        intents = self._describe_clusters(utterances, vectors, space, labels, existing)
+        lap("describe", 1.0)
+        return MiningResult(
+            utterances=utterances,
+            raw_labels=raw,
+            labels=labels,
+            intents=intents,
+            map_2d=map_2d,
+            timings=timings,
+            params=self.describe(),
+            embedder=embedder_identity(self.embedder),
+        )
+
+    def _post_process(self, space: Points, raw: Labels) -> Labels:
+        """Refine in the full space, attach close outliers, merge near-identical clusters, refine again."""
+        opts = self.options
+        if not opts.refine_iterations and opts.outlier_attach_cosine is None and opts.merge_cosine is None:
+            return relabel(raw)
+        labels = reassign(
+            space, raw, iterations=opts.refine_iterations, attach_cosine=opts.outlier_attach_cosine
+        )
+        if opts.merge_cosine is not None:
+            merged = merge_close_clusters(space, labels, min_cosine=opts.merge_cosine)
+            if len(set(merged.tolist())) < len(set(labels.tolist())):
+                labels = reassign(space, merged, iterations=opts.refine_iterations, attach_cosine=None)
+        return labels
+
+    def _describe_clusters(
+        self,
+        utterances: Sequence[Utterance],
+        vectors: Points,
+        space: Points,
+        labels: Labels,
+        existing: Sequence[ExistingIntent],
+    ) -> list[CandidateIntent]:
+        opts = self.options
+        ids = sorted(int(c) for c in set(labels.tolist()) if c != NOISE)
+        members = {c: np.flatnonzero(labels == c) for c in ids}
+        documents = {c: [(utterances[i].text, utterances[i].count) for i in members[c]] for c in ids}
+        keywords = class_tfidf(documents, self.tokenizer, top_n=opts.keywords_per_intent)
+        picks = {
+            c: [
+                int(members[c][j])
+                for j in mmr_select(space[members[c]], opts.representatives, diversity=opts.mmr_diversity)
+            ]
+            for c in ids
+        }
+        views = [
+            ClusterView(c, [k for k, _ in keywords.get(c, [])], [utterances[i].text for i in picks[c]])
+            for c in ids
+        ]
+        names = make_unique(self.namer.name_clusters(views))
+        profiles = [
+            IntentProfile(
+                name=names[n].name,
+                tokens=token_profile([utterances[i].text for i in members[c]], self.tokenizer),
+                centroid=l2_normalise(vectors[members[c]].mean(axis=0))[0],
+                action=_action(keywords.get(c, [])),
+            )
+            for n, c in enumerate(ids)
+        ]
+        overlaps = label_overlaps(profiles, self._existing_profiles(existing), opts.overlap)
+        intents = []
+        for n, c in enumerate(ids):
+            texts = [utterances[i].text for i in members[c]]
+            entities = suggest_entities(
+                texts,
+                [utterances[i].count for i in members[c]],
+                min_share=opts.entity_min_share,
+                required_share=opts.entity_required_share,
+            )
+            intents.append(
+                CandidateIntent(
+                    cluster_id=c,
+                    name=names[n].name,
+                    description=names[n].description,
+                    named_by=names[n].source,
+                    keywords=[k for k, _ in keywords.get(c, [])],
+                    size=len(texts),
+                    volume=sum(utterances[i].count for i in members[c]),
+                    examples=[utterances[i].text for i in picks[c]],
+                    entities=entities,
+                    slot_filling_prompt=slot_filling_prompt(entities),
+                    overlap=overlaps[n],
+                )
+            )
+        return intents
+
+    def _existing_profiles(self, existing: Sequence[ExistingIntent]) -> list[IntentProfile]:
+        profiles = []
+        for intent in existing:
+            examples = [e for e in intent.examples if e.strip()]
+            if not examples:
+                continue
+            vectors = self.embedder.encode(examples)
+            tokens = token_profile(examples, self.tokenizer)
+            ranked = sorted(
+                {t: sum(t in self.tokenizer(e) for e in examples) for t in tokens}.items(),
+                key=lambda item: (-item[1], item[0]),
+            )
+            profiles.append(
+                IntentProfile(
+                    name=intent.name,
+                    tokens=tokens,
+                    centroid=l2_normalise(vectors.mean(axis=0))[0],
+                    action=_action([(t, float(n)) for t, n in ranked]),
+                )
+            )
+        return profiles
+
+
+def _action(keywords: Sequence[tuple[str, float]]) -> str | None:
+    # rank weights as in KeywordNamer, so a candidate's key action and its lexicon name agree
+    entry = match_entry([(k, 1.0 / (i + 1)) for i, (k, _) in enumerate(keywords)])
+    return entry.name if entry else None

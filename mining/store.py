@@ -1,0 +1,101 @@
+"""Tables recording mining runs and their candidate intents, so runs are reproducible and comparable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Engine, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from fallback.store.base import Base, UTCDateTime, utcnow
+from mining.domain import MiningResult
+from mining.export.pack import intent_entry
+
+
+class MiningRun(Base):
+    """One ``backstop mine`` run: what went in, with which models and parameters, what came out."""
+
+    __tablename__ = "mining_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
+    source: Mapped[str] = mapped_column(String(255))  # "events" or "file:<name>"
+    window_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    window_to: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    embedder: Mapped[str] = mapped_column(String(255), default="")
+    models: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # stage names, generator
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # settings of the run
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # rows, utterances, clusters, cache
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # seconds per stage
+    n_intents: Mapped[int] = mapped_column(Integer, default=0)
+    noise_share: Mapped[float] = mapped_column(Float, default=0.0)
+    out_dir: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    intents: Mapped[list[MiningIntent]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="MiningIntent.id"
+    )
+
+
+class MiningIntent(Base):
+    """A candidate intent of a run, with its intent-pack entry as JSON."""
+
+    __tablename__ = "mining_intents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("mining_runs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    volume: Mapped[int] = mapped_column(Integer, default=0)
+    overlap: Mapped[str] = mapped_column(String(160), default="new")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    run: Mapped[MiningRun] = relationship(back_populates="intents")
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the mining tables if missing (the service's migrations own every other table)."""
+    Base.metadata.create_all(engine, tables=[MiningRun.__table__, MiningIntent.__table__])
+
+
+def start_run(session: Session, **fields: Any) -> MiningRun:
+    """Insert a ``running`` row and commit it, so a crash still leaves a trace."""
+    run = MiningRun(**fields)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def finish_run(
+    session: Session, run: MiningRun, result: MiningResult, *, counts: dict[str, Any], out_dir: str
+) -> None:
+    """Mark ``run`` succeeded and store its results and candidate intents."""
+    run.status = "succeeded"
+    run.finished_at = utcnow()
+    run.embedder = result.embedder
+    run.models = {k: v for k, v in result.params.items() if k != "options"}
+    run.params = {**run.params, "pipeline": result.params.get("options", {})}
+    run.counts = counts
+    run.timings = result.timings
+    run.n_intents = len(result.intents)
+    run.noise_share = result.noise_share
+    run.out_dir = out_dir
+    run.intents = [
+        MiningIntent(
+            name=i.name, size=i.size, volume=i.volume, overlap=i.overlap.label, payload=intent_entry(i)
+        )
+        for i in result.intents
+    ]
+    session.commit()
+
+
+def fail_run(session: Session, run: MiningRun, error: BaseException) -> None:
+    """Mark ``run`` failed with the error's type and message."""
+    session.rollback()
+    run.status = "failed"
+    run.finished_at = utcnow()
+    run.error = f"{type(error).__name__}: {error}"
+    session.commit()
