@@ -8,6 +8,7 @@ import typer
 def build_app() -> typer.Typer:
     """Build the root CLI: ``models``, service commands, ``mine`` and ``eval gating|mining|loop``."""
     from fallback import cli as fallback_cli
+    from fallback.drafting import cli as drafting_cli
     from mining import cli as mining_cli
     from models import cli as models_cli
 
@@ -25,6 +26,7 @@ def build_app() -> typer.Typer:
     app.add_typer(eval_app, name="eval")
     models_cli.register(app)
     fallback_cli.register(app, eval_app)
+    drafting_cli.register(app)
     mining_cli.register(app, eval_app)
     return app
 

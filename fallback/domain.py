@@ -53,10 +53,12 @@ class Features:
     top_score: float  # best key cosine of the best answer
     margin: float  # top_score minus the best key cosine of any *other* answer
     vote: float  # similarity-weighted share of the top-k keys that belong to the best answer
+    sharp_vote: float = 0.0  # the same share with scale-free softmax weights (exp((s - s1) / std))
+    support: float = 0.0  # mean of the best answer's top-3 key cosines (agreeing paraphrases)
 
-    def as_tuple(self) -> tuple[float, float, float]:
+    def as_tuple(self) -> tuple[float, ...]:
         """The features in the order the calibration's coefficients use."""
-        return (self.top_score, self.margin, self.vote)
+        return (self.top_score, self.margin, self.vote, self.sharp_vote, self.support)
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ class Calibration:
     """
 
     embedder: str
-    mean: tuple[float, float, float]
-    scale: tuple[float, float, float]
-    coef: tuple[float, float, float]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
     intercept: float
     answer_threshold: float
     suggest_threshold: float
@@ -79,11 +79,19 @@ def rank(matches: Sequence[KeyMatch], vote_k: int = 10) -> Ranked:
     top_id, top_score = answers[0]
     runner_up = answers[1][1] if len(answers) > 1 else -1.0
     window = ordered[:vote_k]
-    weights = [max(m.score, 0.0) for m in window]
+    vote = _share(window, [max(m.score, 0.0) for m in window], top_id)
+    mean = sum(m.score for m in window) / len(window)
+    spread = math.sqrt(sum((m.score - mean) ** 2 for m in window) / len(window)) + 1e-3
+    sharp = _share(window, [math.exp((m.score - top_score) / spread) for m in window], top_id)
+    mine = [m.score for m in ordered if m.answer_id == top_id][:3]
+    support = sum(mine) / len(mine) if len(mine) == 3 else (sum(mine) + (3 - len(mine)) * min(mine)) / 3
+    return Ranked(answers=answers, features=Features(top_score, top_score - runner_up, vote, sharp, support))
+
+
+def _share(window: Sequence[KeyMatch], weights: Sequence[float], answer_id: int) -> float:
     total = sum(weights)
-    mine = sum(w for m, w in zip(window, weights, strict=True) if m.answer_id == top_id)
-    vote = mine / total if total > 0 else 0.0
-    return Ranked(answers=answers, features=Features(top_score, top_score - runner_up, vote))
+    mine = sum(w for m, w in zip(window, weights, strict=True) if m.answer_id == answer_id)
+    return mine / total if total > 0 else 0.0
 
 
 def decide(

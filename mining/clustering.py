@@ -75,6 +75,7 @@ class SklearnHdbscanClusterer(HdbscanClusterer):
             min_cluster_size=self._size(n),
             min_samples=self.min_samples,
             cluster_selection_method=self.cluster_selection,
+            copy=True,
         )
         return np.asarray(model.fit_predict(points), dtype=np.int64)
 

@@ -72,12 +72,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from fallback.drafting.worker import start_in_process
+
         rt = runtime or build_runtime(settings, **runtime_kw)
         app.state.runtime = rt
+        app.state.drafting = start_in_process(rt)
         log.info("app.started embedder=%s answers_indexed=%d", rt.index.identity, len(rt.index))
         try:
             yield
         finally:
+            app.state.drafting.stop()
             if runtime is None:
                 rt.close()
 

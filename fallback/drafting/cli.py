@@ -17,7 +17,7 @@ from types import FrameType
 
 import typer
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("fallback.drafting.cli")  # not "__main__" under python -m
 
 
 def register(app: typer.Typer) -> None:

@@ -250,7 +250,8 @@ class DraftQueue:
                 cand.draft = outcome.draft
                 cand.draft_status = "drafted"
                 cand.references = outcome.references
-                cand.flags = {**(cand.flags or {}), **outcome.flags}
+                kept = {k: v for k, v in (cand.flags or {}).items() if k != "draft_error"}
+                cand.flags = {**kept, **outcome.flags}
                 cand.scores = {**(cand.scores or {}), **outcome.scores}
                 cand.generator = outcome.generator
                 cand.draft_latency_ms = round(outcome.latency_ms, 1)

@@ -161,6 +161,8 @@ class DraftWorker:
         job = self.queue.claim(worker_id)
         if job is None:
             return False
+        log.info("draft.claimed job_id=%d candidate_id=%d attempt=%d worker=%s", job.id, job.candidate_id,
+                 job.attempts, worker_id)
         if on_claim:
             on_claim(job)
         try:

@@ -18,7 +18,9 @@ from fallback.store.db import Database
 PG_URL = os.environ.get("BACKSTOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 REFUND_Q = "退货流程是什么"
-REFUND_A = "您好，签收后7天内商品完好可申请无理由退货：在“我的订单”中点击“申请售后”，选择退货并填写快递单号即可。"
+REFUND_A = (
+    "您好，签收后7天内商品完好可申请无理由退货：在“我的订单”中点击“申请售后”，选择退货并填写快递单号即可。"
+)
 SHIP_Q = "什么时候发货"
 SHIP_A = "您好，现货商品在付款后48小时内发货，预售商品以商品页标注的发货时间为准。"
 

@@ -71,7 +71,8 @@ def test_banned_wording_length_and_empty_drafts_are_flagged() -> None:
 
 
 def test_no_references_means_zero_grounding() -> None:
-    assert check("您好", refs=[], similarity=lambda t, r: pytest.fail("not called")).scores["grounding"] == 0.0
+    result = check("您好", refs=[], similarity=lambda t, r: pytest.fail("not called"))
+    assert result.scores["grounding"] == 0.0
 
 
 @pytest.mark.slow

@@ -48,7 +48,7 @@ def job_row(db: Database, candidate_id: int) -> DraftJob:
 
 
 def candidate(db: Database, candidate_id: int) -> Candidate:
-    return db.run(lambda s: s.get(Candidate, candidate_id))
+    return db.run(lambda s: s.scalars(select(Candidate).where(Candidate.id == candidate_id)).one())
 
 
 def test_backoff_doubles_from_the_base_with_bounded_jitter() -> None:

@@ -61,9 +61,10 @@ def start_server(e5_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tup
     """Start servers on demand (several in one test share the data dir unless told otherwise)."""
     stack: list[Any] = []
 
-    def start(data_dir: Path | None = None, embedder: Any = None, **overrides: Any) -> tuple[Runtime, str]:
+    def start(data_dir: Path | None = None, embedder: Any = None, generator: Any = None,
+              **overrides: Any) -> tuple[Runtime, str]:
         settings = make_settings(data_dir or tmp_path, **overrides)
-        rt = build_runtime(settings, embedder=embedder or e5_embedder, generator=None)
+        rt = build_runtime(settings, embedder=embedder or e5_embedder, generator=generator)
         cm = serve(rt)
         url = cm.__enter__()
         stack.append((cm, rt))

@@ -11,7 +11,7 @@ from fallback.gating import Calibration, Policy, decide, rank
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 # identity-like calibration: confidence = sigmoid(40 * (top_score - 0.9)); the other features are ignored
-CAL = Calibration(embedder="t", mean=(0.9, 0.0, 0.0), scale=(1.0, 1.0, 1.0), coef=(40.0, 0.0, 0.0),
+CAL = Calibration(embedder="t", mean=(0.9, 0, 0, 0, 0), scale=(1.0,) * 5, coef=(40.0, 0, 0, 0, 0),
                   intercept=0.0, answer_threshold=0.9, suggest_threshold=0.5, grouping_threshold=0.9)
 POLICY = Policy(answer_threshold=0.9, suggest_threshold=0.5, min_confidence=0.8)
 
