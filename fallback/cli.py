@@ -65,6 +65,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         target_precision: float = typer.Option(0.99, help="Auto-answer precision to reach."),
         out: Path = typer.Option(None, help="Output file (default: <data_dir>/calibration-<model>.json)."),  # noqa: B008
         limit: int = typer.Option(None, help="At most this many calibration queries per file."),
+        varied_keys: bool = typer.Option(False, help="Index a random 1..all texts per answer (experimental)."),
     ) -> None:
         """Fit the confidence calibration and thresholds for the configured embedder and save them."""
         from fallback import calibration as cal_io
@@ -79,7 +80,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             if kind != "intent":
                 raise typer.BadParameter(f"{path} is a pair file; calibrate needs intent files")
             _res, _cal, replay = evaluate_intents(rows, emb, target_precision=target_precision, limit=limit,  # type: ignore[arg-type]
-                                                  progress=lambda m: err.print(f"[dim]{path.name}: {m}[/]"))
+                                                  progress=lambda m: err.print(f"[dim]{path.name}: {m}[/]"),
+                                                  varied_keys=varied_keys)
             replays.append(replay)
         identity = embedder_identity(emb)
         cal = fit_calibration(replays, identity, target_precision=target_precision,
@@ -98,6 +100,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         limit: int = typer.Option(None, help="Subsample each replayed split to this many queries."),
         seed: int = typer.Option(0),
         curve: bool = typer.Option(False, "--curve", help="Add the threshold sweep."),
+        shipped: bool = typer.Option(False, "--shipped", help="Apply the embedder's shipped calibration "
+                                     "instead of fitting one on the file's val/dev split."),
     ) -> None:
         """Replay a labelled file through index + gate; print one JSON object (precision, coverage, …)."""
         from fallback.datasets import DataFormatError, read_jsonl
@@ -110,8 +114,12 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             raise typer.Exit(2) from e
         emb = _embedder(embedder)
         if kind == "intent":
+            from fallback import calibration as cal_io
+            from models.ports import embedder_identity
+
+            fixed = cal_io.load(embedder_identity(emb), data_dir=_settings().data_dir) if shipped else None
             result, _, _ = evaluate_intents(rows, emb, target_precision=target_precision or 0.99,  # type: ignore[arg-type]
-                                            limit=limit, seed=seed, curve=curve,
+                                            limit=limit, seed=seed, curve=curve, calibration=fixed,
                                             progress=lambda m: err.print(f"[dim]{m}[/]"))
         else:
             result = evaluate_pairs(rows, emb, target_precision=target_precision or 0.9, limit=limit,  # type: ignore[arg-type]

@@ -55,6 +55,7 @@ class Features:
     vote: float  # similarity-weighted share of the top-k keys that belong to the best answer
     sharp_vote: float = 0.0  # the same share with scale-free softmax weights (exp((s - s1) / std))
     support: float = 0.0  # mean of the best answer's top-3 key cosines (agreeing paraphrases)
+    exact: bool = False  # the query equals a key of the best answer, and of no other answer
 
     def as_tuple(self) -> tuple[float, ...]:
         """The features in the order the calibration's coefficients use."""

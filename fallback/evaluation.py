@@ -59,7 +59,13 @@ def _split_names(rows: Sequence[IntentExample]) -> tuple[str, str | None, str]:
 class IntentBench:
     """Approved answers from one labelled file, indexed for replay."""
 
-    def __init__(self, rows: Sequence[IntentExample], embedder: Embedder, workdir: Path, *, vote_k: int = 10):
+    def __init__(self, rows: Sequence[IntentExample], embedder: Embedder, workdir: Path, *, vote_k: int = 10,
+                 varied_keys: bool = False, seed: int = 0):
+        """Args:
+            varied_keys: give each answer a random number of its texts as keys (1, 2, 3, 5, 10, 20 or
+                all), as in production where an answer starts with one key and gains paraphrases;
+                used for calibration so the model does not learn that every answer has 100 keys.
+        """
         self.embedder = embedder
         self.vote_k = vote_k
         self.index_split, self.calib_split, self.test_split = _split_names(rows)
@@ -69,6 +75,12 @@ class IntentBench:
                 texts = by_label.setdefault(r.label, [])
                 if r.text not in texts:
                     texts.append(r.text)
+        if varied_keys:
+            rng = np.random.default_rng(seed)
+            for label, texts in by_label.items():
+                k = int(rng.choice([1, 2, 3, 5, 10, 20, len(texts)]))
+                picked = rng.permutation(len(texts))[:k]
+                by_label[label] = [texts[i] for i in sorted(picked)]
         self.db = Database.connect(f"sqlite:///{workdir / 'eval.db'}")
 
         def seed(s: Any) -> dict[int, str]:
@@ -159,7 +171,7 @@ def fit_calibration(replays: Sequence[Replay], embedder: str, *, target_precisio
 def _feat(row: np.ndarray) -> Any:
     from fallback.domain import Features
 
-    return Features(*(float(v) for v in row))
+    return Features(*(float(v) for v in row[:5]))
 
 
 def choose_threshold(score: np.ndarray, correct: np.ndarray, target: float,
@@ -215,17 +227,23 @@ def gate_metrics(replay: Replay, cal: Calibration, policy: Policy) -> dict[str, 
 def evaluate_intents(
     rows: Sequence[IntentExample], embedder: Embedder, *, target_precision: float = 0.99,
     min_confidence: float = 0.8, limit: int | None = None, seed: int = 0, curve: bool = False,
-    progress: Progress = lambda _m: None,
+    progress: Progress = lambda _m: None, varied_keys: bool = False, calibration: Calibration | None = None,
 ) -> tuple[dict[str, Any], Calibration, Replay]:
-    """The ``eval gating`` figures for an intent file (see module docstring)."""
+    """The ``eval gating`` figures for an intent file (see module docstring).
+
+    With ``calibration`` given (e.g. the bundled one), nothing is fitted: it is applied as shipped.
+    """
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="backstop-eval-") as tmp:
         progress("indexing approved answers")
-        bench = IntentBench(rows, embedder, Path(tmp))
+        bench = IntentBench(rows, embedder, Path(tmp), varied_keys=varied_keys, seed=seed)
         progress(f"replaying {bench.test_split}")
         test = bench.replay(bench.split(bench.test_split, limit, seed))
         identity = embedder_identity(embedder)
-        if bench.calib_split:
+        if calibration is not None:
+            cal, cal_replay = calibration, test
+            metrics = gate_metrics(test, cal, Policy(cal.answer_threshold, cal.suggest_threshold, min_confidence))
+        elif bench.calib_split:
             progress(f"calibrating on {bench.calib_split}")
             cal_replay = bench.replay(bench.split(bench.calib_split, limit, seed))
             cal = fit_calibration([cal_replay], identity, target_precision=target_precision,

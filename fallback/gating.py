@@ -42,7 +42,13 @@ class Calibration:
     source: str = ""
 
     def confidence(self, features: Features) -> float:
-        """A probability in [0, 1] that the best answer is the right one."""
+        """A probability in [0, 1] that the best answer is the right one.
+
+        A query that equals (after ``normalize.cache_key``) a key of exactly one answer gets 1.0: a
+        person approved that answer for that very question.
+        """
+        if features.exact:
+            return 1.0
         z = self.intercept
         for x, m, s, w in zip(features.as_tuple(), self.mean, self.scale, self.coef, strict=True):
             z += w * (x - m) / (s if s > 0 else 1.0)
@@ -66,8 +72,11 @@ class Policy:
         return max(self.answer_threshold, self.min_confidence)
 
 
-def rank(matches: Sequence[KeyMatch], vote_k: int = 10) -> Ranked:
-    """Fold key matches (any order) into answers and compute the best answer's features."""
+def rank(matches: Sequence[KeyMatch], vote_k: int = 10, exact_answers: frozenset[int] = frozenset()) -> Ranked:
+    """Fold key matches (any order) into answers and compute the best answer's features.
+
+    ``exact_answers``: answers having a key equal to the query (the caller compares normalised text).
+    """
     ordered = sorted(matches, key=lambda m: m.score, reverse=True)
     best: dict[int, float] = {}
     for m in ordered:
@@ -77,7 +86,8 @@ def rank(matches: Sequence[KeyMatch], vote_k: int = 10) -> Ranked:
     if not answers:
         return Ranked(answers=(), features=None)
     top_id, top_score = answers[0]
-    runner_up = answers[1][1] if len(answers) > 1 else -1.0
+    # no other answer among the retrieved keys: the weakest retrieved score bounds the runner-up
+    runner_up = answers[1][1] if len(answers) > 1 else ordered[-1].score
     window = ordered[:vote_k]
     vote = _share(window, [max(m.score, 0.0) for m in window], top_id)
     mean = sum(m.score for m in window) / len(window)
@@ -85,7 +95,9 @@ def rank(matches: Sequence[KeyMatch], vote_k: int = 10) -> Ranked:
     sharp = _share(window, [math.exp((m.score - top_score) / spread) for m in window], top_id)
     mine = [m.score for m in ordered if m.answer_id == top_id][:3]
     support = sum(mine) / len(mine) if len(mine) == 3 else (sum(mine) + (3 - len(mine)) * min(mine)) / 3
-    return Ranked(answers=answers, features=Features(top_score, top_score - runner_up, vote, sharp, support))
+    exact = exact_answers == frozenset({top_id})
+    return Ranked(answers=answers,
+                  features=Features(top_score, top_score - runner_up, vote, sharp, support, exact))
 
 
 def _share(window: Sequence[KeyMatch], weights: Sequence[float], answer_id: int) -> float:

@@ -172,7 +172,8 @@ class FallbackService:
             self.cache.put(key, self.index.version, matches, vector)
         else:
             matches, vector = cached
-        ranked = gating.rank(matches, self.calibration.vote_k)
+        exact = frozenset(m.answer_id for m in matches if cache_key(m.text) == key) if key else frozenset()
+        ranked = gating.rank(matches, self.calibration.vote_k, exact)
         top_id = ranked.answers[0][0] if ranked.answers else None
         answer = (
             self.db.run(lambda s: answers_repo.as_candidates(s, [top_id])).get(top_id) if top_id else None

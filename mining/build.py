@@ -40,6 +40,7 @@ def pipeline_options(settings: MiningSettings) -> PipelineOptions:
         near_duplicate_cosine=settings.near_duplicate_cosine,
         refine_iterations=settings.refine_iterations,
         outlier_attach_cosine=settings.outlier_attach_cosine,
+        min_member_cosine=settings.min_member_cosine,
         merge_cosine=settings.merge_cosine,
         representatives=settings.representatives,
         mmr_diversity=1.0 - settings.mmr_lambda,
@@ -49,6 +50,7 @@ def pipeline_options(settings: MiningSettings) -> PipelineOptions:
             new_jaccard=settings.overlap_new_jaccard,
             merge_jaccard=settings.overlap_merge_jaccard,
             cosine=settings.overlap_cosine,
+            conflict_cosine=settings.overlap_conflict_cosine,
         ),
         seed=settings.seed,
     )
@@ -86,6 +88,7 @@ def build_baseline_pipeline(
         centre=False,
         refine_iterations=0,
         outlier_attach_cosine=None,
+        min_member_cosine=None,
         merge_cosine=None,
         near_duplicate_cosine=1.0,
     )

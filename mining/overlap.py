@@ -23,12 +23,15 @@ class OverlapThresholds:
     Attributes:
         new_jaccard: Below this token Jaccard (and below ``cosine``) a candidate is new.
         merge_jaccard: At or above this Jaccard the two share their wording whatever the centroids say.
-        cosine: Centroid cosine at or above which two intents are close in meaning.
+        cosine: Centroid cosine at or above which two intents are close in meaning (merge).
+        conflict_cosine: Centroid cosine at or above which two intents with different key actions are
+            confusable (a conflict needs less closeness than a merge: 退货 and 退款 sit at ~.78 with USE).
     """
 
     new_jaccard: float = 0.2
     merge_jaccard: float = 0.5
     cosine: float = 0.8
+    conflict_cosine: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def compare(candidate: IntentProfile, other: IntentProfile, thresholds: OverlapT
     """Label one pair: ``conflicts_with``, ``merge_into`` or ``new``, with both scores."""
     jac = jaccard(candidate.tokens, other.tokens)
     cos = cosine(candidate.centroid, other.centroid)
-    related = cos >= thresholds.cosine or jac >= thresholds.new_jaccard
+    related = cos >= thresholds.conflict_cosine or jac >= thresholds.new_jaccard
     different_action = (
         candidate.action is not None and other.action is not None and candidate.action != other.action
     )

@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mining.clustering import HdbscanClusterer, merge_close_clusters, reassign, relabel
+from mining.clustering import HdbscanClusterer, merge_close_clusters, reassign
 from mining.domain import NOISE, CandidateIntent, ExistingIntent, Labels, MiningResult, Points, Utterance
 from mining.entities import slot_filling_prompt, suggest_entities
-from mining.keywords import JiebaTokenizer, class_tfidf, token_profile
-from mining.lexicon import match_entry, single_char_triggers
+from mining.keywords import JiebaTokenizer, class_tfidf, ranked_tokens, token_profile
+from mining.lexicon import LEXICON, match_entry, single_char_triggers
 from mining.naming import KeywordNamer, make_unique
 from mining.overlap import IntentProfile, OverlapThresholds, label_overlaps
 from mining.ports import Clusterer, ClusterView, Namer, Progress, Reducer, Tokenizer, no_progress
@@ -24,6 +24,9 @@ from mining.reduction import PcaReducer, UmapReducer, centre
 from mining.representatives import mmr_select
 from mining.texts import dedupe, merge_near_duplicates
 from models.ports import Embedder, embedder_identity, l2_normalise
+
+#: Tokens per intent that the overlap check compares (Jaccard of these sets).
+PROFILE_TOKENS = 15
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,8 @@ class PipelineOptions:
     near_duplicate_cosine: float = 0.985
     centre: bool = True
     refine_iterations: int = 10
-    outlier_attach_cosine: float | None = 0.0
+    outlier_attach_cosine: float | None = 0.3
+    min_member_cosine: float | None = 0.2
     merge_cosine: float | None = 0.7
     representatives: int = 20
     mmr_diversity: float = 0.5
@@ -119,7 +123,7 @@ class MiningPipeline:
         labels = self._post_process(space, raw)
         lap("cluster", 0.8)
         map_2d = self.map_reducer.fit_transform(points) if len(points) else np.zeros((0, 2), np.float32)
-        intents = self._describe_clusters(utterances, vectors, space, labels, existing)
+        intents = self._describe_clusters(utterances, vectors, space, raw, labels, existing)
         lap("describe", 1.0)
         return MiningResult(
             utterances=utterances,
@@ -133,10 +137,8 @@ class MiningPipeline:
         )
 
     def _post_process(self, space: Points, raw: Labels) -> Labels:
-        """Refine in the full space, attach close outliers, merge near-identical clusters, refine again."""
+        """Refine in the full space, attach close outliers, merge near-identical clusters, eject strays."""
         opts = self.options
-        if not opts.refine_iterations and opts.outlier_attach_cosine is None and opts.merge_cosine is None:
-            return relabel(raw)
         labels = reassign(
             space, raw, iterations=opts.refine_iterations, attach_cosine=opts.outlier_attach_cosine
         )
@@ -144,6 +146,10 @@ class MiningPipeline:
             merged = merge_close_clusters(space, labels, min_cosine=opts.merge_cosine)
             if len(set(merged.tolist())) < len(set(labels.tolist())):
                 labels = reassign(space, merged, iterations=opts.refine_iterations, attach_cosine=None)
+        if opts.min_member_cosine is not None:
+            labels = reassign(
+                space, labels, iterations=0, attach_cosine=None, eject_cosine=opts.min_member_cosine
+            )
         return labels
 
     def _describe_clusters(
@@ -151,6 +157,7 @@ class MiningPipeline:
         utterances: Sequence[Utterance],
         vectors: Points,
         space: Points,
+        raw: Labels,
         labels: Labels,
         existing: Sequence[ExistingIntent],
     ) -> list[CandidateIntent]:
@@ -159,13 +166,7 @@ class MiningPipeline:
         members = {c: np.flatnonzero(labels == c) for c in ids}
         documents = {c: [(utterances[i].text, utterances[i].count) for i in members[c]] for c in ids}
         keywords = class_tfidf(documents, self.tokenizer, top_n=opts.keywords_per_intent)
-        picks = {
-            c: [
-                int(members[c][j])
-                for j in mmr_select(space[members[c]], opts.representatives, diversity=opts.mmr_diversity)
-            ]
-            for c in ids
-        }
+        picks = {c: self._representatives(space, members[c], raw) for c in ids}
         views = [
             ClusterView(c, [k for k, _ in keywords.get(c, [])], [utterances[i].text for i in picks[c]])
             for c in ids
@@ -174,7 +175,9 @@ class MiningPipeline:
         profiles = [
             IntentProfile(
                 name=names[n].name,
-                tokens=token_profile([utterances[i].text for i in members[c]], self.tokenizer),
+                tokens=token_profile(
+                    [utterances[i].text for i in members[c]], self.tokenizer, top_n=PROFILE_TOKENS
+                ),
                 centroid=l2_normalise(vectors[members[c]].mean(axis=0))[0],
                 action=_action(keywords.get(c, [])),
             )
@@ -207,6 +210,20 @@ class MiningPipeline:
             )
         return intents
 
+    def _representatives(self, space: Points, members: np.ndarray, raw: Labels) -> list[int]:
+        """Diverse examples, taken from the points the clusterer grouped before attached outliers.
+
+        MMR favours points unlike those already picked, which outliers are by definition; they fill in
+        only when the cluster's own points run out.
+        """
+        k, diversity = self.options.representatives, self.options.mmr_diversity
+        core, attached = members[raw[members] != NOISE], members[raw[members] == NOISE]
+        picks = [int(core[j]) for j in mmr_select(space[core], k, diversity=diversity)]
+        if len(picks) < k and len(attached):
+            more = mmr_select(space[attached], k - len(picks), diversity=diversity)
+            picks += [int(attached[j]) for j in more]
+        return picks
+
     def _existing_profiles(self, existing: Sequence[ExistingIntent]) -> list[IntentProfile]:
         profiles = []
         for intent in existing:
@@ -214,17 +231,23 @@ class MiningPipeline:
             if not examples:
                 continue
             vectors = self.embedder.encode(examples)
-            tokens = token_profile(examples, self.tokenizer)
-            ranked = sorted(
-                {t: sum(t in self.tokenizer(e) for e in examples) for t in tokens}.items(),
-                key=lambda item: (-item[1], item[0]),
+            ranked = ranked_tokens(examples, self.tokenizer)[:PROFILE_TOKENS]
+            # a bot intent already named like ours (order.return) states its action; else read it
+            # from its name and examples (退货 -> order.return)
+            named = {e.name for e in LEXICON}
+            action = (
+                intent.name
+                if intent.name in named
+                else _action(
+                    [(t, 0.0) for t in self.tokenizer(intent.name)] + [(t, float(n)) for t, n in ranked]
+                )
             )
             profiles.append(
                 IntentProfile(
                     name=intent.name,
-                    tokens=tokens,
+                    tokens=frozenset(t for t, _ in ranked),
                     centroid=l2_normalise(vectors.mean(axis=0))[0],
-                    action=_action([(t, float(n)) for t, n in ranked]),
+                    action=action,
                 )
             )
         return profiles

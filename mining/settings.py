@@ -74,10 +74,13 @@ class MiningSettings(BaseSettings):
         10, ge=0, le=100, description="Centroid re-assignment rounds after HDBSCAN (0 = off)."
     )
     outlier_attach_cosine: float | None = Field(
-        0.0,
+        0.3,
         ge=-1.0,
         le=1.0,
         description="Attach noise to the nearest centroid when at least this similar; None keeps noise.",
+    )
+    min_member_cosine: float | None = Field(
+        0.2, ge=-1.0, le=1.0, description="Members less similar than this to every centroid become noise."
     )
     merge_cosine: float | None = Field(
         0.7, ge=0.0, le=1.0, description="Merge clusters whose centroids are this similar; None = off."
@@ -88,7 +91,10 @@ class MiningSettings(BaseSettings):
     entity_required_share: float = Field(0.5, gt=0.0, le=1.0, description="Mark it required above this.")
     overlap_new_jaccard: float = Field(0.2, ge=0.0, le=1.0, description="Token Jaccard below this is new.")
     overlap_merge_jaccard: float = Field(0.5, ge=0.0, le=1.0, description="Jaccard this high alone merges.")
-    overlap_cosine: float = Field(0.8, ge=0.0, le=1.0, description="Centroid cosine meaning 'close'.")
+    overlap_cosine: float = Field(0.8, ge=0.0, le=1.0, description="Centroid cosine meaning 'same intent'.")
+    overlap_conflict_cosine: float = Field(
+        0.7, ge=0.0, le=1.0, description="Centroid cosine from which different actions conflict."
+    )
 
     coze: CozeSettings = Field(default_factory=CozeSettings)
 
@@ -96,6 +102,8 @@ class MiningSettings(BaseSettings):
     def _check_thresholds(self) -> Self:
         if self.overlap_merge_jaccard < self.overlap_new_jaccard:
             raise ValueError("overlap_merge_jaccard must be >= overlap_new_jaccard")
+        if self.overlap_conflict_cosine > self.overlap_cosine:
+            raise ValueError("overlap_conflict_cosine must be <= overlap_cosine")
         if self.entity_required_share < self.entity_min_share:
             raise ValueError("entity_required_share must be >= entity_min_share")
         return self

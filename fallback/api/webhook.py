@@ -45,6 +45,7 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Fallba
     try:
         with anyio.fail_after(rt.settings.server.deadline_s):
             result = await anyio.to_thread.run_sync(rt.service.handle, req, abandon_on_cancel=True)
+        request.app.state.metrics.decisions.labels(result.action, result.reason).inc()
         return FallbackOut(**result.as_dict())
     except TimeoutError:
         reason = "deadline"
@@ -52,5 +53,6 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Fallba
     except Exception:  # a valid call always gets a 200 and a hand-off, never a tool failure
         reason = "internal_error"
         log.exception("fallback.failed conversation_id=%s", body.conversation_id)
+    request.app.state.metrics.decisions.labels("handoff", reason).inc()
     return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
                        answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex)

@@ -57,14 +57,14 @@ def serve(runtime: Runtime) -> Iterator[str]:
 
 
 @pytest.fixture
-def start_server(e5_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
+def start_server(default_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
     """Start servers on demand (several in one test share the data dir unless told otherwise)."""
     stack: list[Any] = []
 
     def start(data_dir: Path | None = None, embedder: Any = None, generator: Any = None,
               **overrides: Any) -> tuple[Runtime, str]:
         settings = make_settings(data_dir or tmp_path, **overrides)
-        rt = build_runtime(settings, embedder=embedder or e5_embedder, generator=generator)
+        rt = build_runtime(settings, embedder=embedder or default_embedder, generator=generator)
         cm = serve(rt)
         url = cm.__enter__()
         stack.append((cm, rt))

@@ -80,3 +80,11 @@ def test_rank_folds_keys_into_answers_with_margin_and_vote() -> None:
 
 def test_rank_of_nothing() -> None:
     assert rank([]).features is None
+
+
+def test_exact_key_match_of_one_answer_is_certain() -> None:
+    matches = [KeyMatch(1, 10, 1.0, "怎么开发票"), KeyMatch(2, 20, 0.7, "运费")]
+    r = rank(matches, exact_answers=frozenset({10}))
+    assert r.features is not None and r.features.exact and CAL.confidence(r.features) == 1.0
+    shared = rank(matches, exact_answers=frozenset({10, 20}))  # the same key text on two answers
+    assert shared.features is not None and not shared.features.exact

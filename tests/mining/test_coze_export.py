@@ -49,9 +49,14 @@ def test_pairs_are_created_in_batches_of_ten_and_polled(server: FakeCozeServer) 
     assert report.created[0].isdigit()  # int64 ids arrive as strings (Agw-Js-Conv: str)
     contents = sorted(d.content for d in server.state.documents.values())
     assert contents[0] == "问：问题0：退款多久到账？\n答：答案0：1-3个工作日原路退回。\n"
-    assert server.state.chunk_strategies[0] == {"chunk_type": 0, "caption_type": None, "max_tokens": None,
-                                                "remove_extra_spaces": None, "remove_urls_emails": None,
-                                                "separator": None}
+    assert server.state.chunk_strategies[0] == {
+        "chunk_type": 0,
+        "caption_type": None,
+        "max_tokens": None,
+        "remove_extra_spaces": None,
+        "remove_urls_emails": None,
+        "separator": None,
+    }
     assert server.state.chunk_strategies[1:] == [None, None]  # only the first upload may set chunking
     assert sum(p.endswith("/process") for p, _ in server.state.calls) >= 2  # processing, then completed
 
@@ -89,27 +94,44 @@ def test_api_errors_become_our_error(server: FakeCozeServer) -> None:
 
 
 def test_push_qa_pairs_takes_plain_tuples(server: FakeCozeServer) -> None:
-    settings = CozeSettings(base_url=server.base_url, token="pat_test_token", dataset_id=server.state.dataset_id,
-                            poll_interval_s=0.01)
+    settings = CozeSettings(
+        base_url=server.base_url,
+        token="pat_test_token",
+        dataset_id=server.state.dataset_id,
+        poll_interval_s=0.01,
+    )
     report = push_qa_pairs([("运费谁出？", "退货运费由卖家承担。")], settings)
     assert len(report.created) == 1 and report.ok
 
 
-def test_export_kb_command_reads_active_answers(server: FakeCozeServer, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_kb_command_reads_active_answers(
+    server: FakeCozeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'backstop.db'}"
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     with Session(engine) as session:
-        session.add_all([Answer(question="运费谁出？", text="卖家承担。"),
-                         Answer(question="旧的", text="旧的", status="retired")])
+        session.add_all(
+            [
+                Answer(question="运费谁出？", text="卖家承担。"),
+                Answer(question="旧的", text="旧的", status="retired"),
+            ]
+        )
         session.commit()
     monkeypatch.setenv("BACKSTOP_MINING_COZE__TOKEN", "pat_test_token")
     monkeypatch.setenv("BACKSTOP_MINING_COZE__POLL_INTERVAL_S", "0.01")
     result = CliRunner().invoke(
         build_app(),
-        ["export", "kb", "--dataset-id", server.state.dataset_id, "--database-url", url,
-         "--base-url", server.base_url],
+        [
+            "export",
+            "kb",
+            "--dataset-id",
+            server.state.dataset_id,
+            "--database-url",
+            url,
+            "--base-url",
+            server.base_url,
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "1 approved answers: 1 created" in result.output

@@ -33,10 +33,18 @@ def test_class_tfidf_ranks_the_distinctive_words_first() -> None:
 
 @pytest.mark.parametrize(
     ("texts", "expected"),
-    [(REFUND, "order.refund"), (LOGISTICS, "logistics.inquiry"), (COUPON, "promotion.coupon"), (SIZE, "product.size")],
+    [
+        (REFUND, "order.refund"),
+        (LOGISTICS, "logistics.inquiry"),
+        (COUPON, "promotion.coupon"),
+        (SIZE, "product.size"),
+    ],
 )
 def test_keyword_namer_maps_chinese_keywords_to_domain_action(texts: list[str], expected: str) -> None:
-    docs = {0: [(t, 1) for t in REFUND + LOGISTICS + COUPON + SIZE if t not in texts], 1: [(t, 1) for t in texts]}
+    docs = {
+        0: [(t, 1) for t in REFUND + LOGISTICS + COUPON + SIZE if t not in texts],
+        1: [(t, 1) for t in texts],
+    }
     keywords = [k for k, _ in class_tfidf(docs, TOKENIZER)[1]]
     named = KeywordNamer().name_clusters([ClusterView(1, keywords, texts[:5])])[0]
     assert named.name == expected

@@ -28,9 +28,13 @@ def test_second_lock_is_refused_until_the_first_is_released(tmp_path: Path) -> N
 
 
 def test_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     path = tmp_path / "mine.lock"
-    path.write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname(), "started_at": time.time()}))
+    path.write_text(
+        json.dumps({"pid": int(dead.stdout), "host": socket.gethostname(), "started_at": time.time()})
+    )
     with RunLock(path):
         assert json.loads(path.read_text())["pid"] == os.getpid()
 

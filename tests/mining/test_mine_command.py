@@ -30,14 +30,39 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         queries = [*REFUND, *REFUND[:5], *LOGISTICS, *COUPON, *SIZE, *ODD]
         for i, query in enumerate(queries):
             session.add(
-                Event(trace_id=f"t{i}", created_at=now - timedelta(minutes=i), conversation_id=f"c{i}",
-                      message_id=f"m{i}", user_id=f"u{i}", query=query, action="pending_review", reason="miss")
+                Event(
+                    trace_id=f"t{i}",
+                    created_at=now - timedelta(minutes=i),
+                    conversation_id=f"c{i}",
+                    message_id=f"m{i}",
+                    user_id=f"u{i}",
+                    query=query,
+                    action="pending_review",
+                    reason="miss",
+                )
             )
         # auto-answered and old events must stay out of the run
-        session.add(Event(trace_id="auto", conversation_id="x", user_id="u", query="运费险怎么买",
-                          action="answer", reason="hit"))
-        session.add(Event(trace_id="old", created_at=now - timedelta(days=3), conversation_id="y", user_id="u",
-                          query="上周的问题", action="handoff", reason="miss"))
+        session.add(
+            Event(
+                trace_id="auto",
+                conversation_id="x",
+                user_id="u",
+                query="运费险怎么买",
+                action="answer",
+                reason="hit",
+            )
+        )
+        session.add(
+            Event(
+                trace_id="old",
+                created_at=now - timedelta(days=3),
+                conversation_id="y",
+                user_id="u",
+                query="上周的问题",
+                action="handoff",
+                reason="miss",
+            )
+        )
         session.commit()
     monkeypatch.setenv("BACKSTOP_MINING_CACHE_PATH", str(tmp_path / "cache.sqlite"))
     monkeypatch.setenv("BACKSTOP_MINING_LOCK_PATH", str(tmp_path / "mine.lock"))
@@ -48,11 +73,23 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_mine_writes_pack_csv_report_and_records_the_run(env: str, tmp_path: Path) -> None:
     existing = tmp_path / "intents.json"
     existing.write_text(
-        json.dumps([{"name": "退货", "examples": ["我要退货", "怎么申请退货", "退货地址是什么", "衣服不合适想退货"]}]),
+        json.dumps(
+            [{"name": "退货", "examples": ["我要退货", "怎么申请退货", "退货地址是什么", "衣服不合适想退货"]}]
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    args = ["mine", "--since", "24h", "--out", str(out), "--database-url", env, "--existing-intents", str(existing)]
+    args = [
+        "mine",
+        "--since",
+        "24h",
+        "--out",
+        str(out),
+        "--database-url",
+        env,
+        "--existing-intents",
+        str(existing),
+    ]
     result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     assert "candidate intents" in result.output
@@ -63,9 +100,19 @@ def test_mine_writes_pack_csv_report_and_records_the_run(env: str, tmp_path: Pat
     assert len(names) == len(set(names)) >= 3
     assert {"order.refund", "logistics.inquiry", "promotion.coupon", "product.size"} & set(names)
     for entry in pack:
-        assert set(entry) >= {"intent_name", "description", "examples", "entities", "slot_filling_prompt", "overlap"}
+        assert set(entry) >= {
+            "intent_name",
+            "description",
+            "examples",
+            "entities",
+            "slot_filling_prompt",
+            "overlap",
+        }
         assert len(entry["examples"]) == min(20, entry["stats"]["size"])
+    refund = next(p for p in pack if p["intent_name"] == "order.refund")
+    assert refund["overlap"]["label"] == "conflicts_with:退货"  # close to the bot's 退货, another action
     texts = {e for p in pack for e in p["examples"]}
+    assert not {"讲个笑话", "今天天气怎么样"} & texts  # strays stay noise
     assert "运费险怎么买" not in texts and "上周的问题" not in texts
 
     with (run_dir / "intent_pack.csv").open(encoding="utf-8-sig", newline="") as handle:
@@ -96,7 +143,9 @@ def test_rerun_hits_the_embedding_cache(env: str, tmp_path: Path) -> None:
     assert second.exit_code == 0, second.output
     assert "misses 0" in second.output and "cache hits 0," not in second.output
     first_pack = json.loads((tmp_path / "out" / "run-00001" / "intent_pack.json").read_text(encoding="utf-8"))
-    second_pack = json.loads((tmp_path / "out" / "run-00002" / "intent_pack.json").read_text(encoding="utf-8"))
+    second_pack = json.loads(
+        (tmp_path / "out" / "run-00002" / "intent_pack.json").read_text(encoding="utf-8")
+    )
     assert first_pack == second_pack  # same seed, same input: same result
 
 
@@ -111,9 +160,12 @@ def test_a_held_lock_refuses_the_run(env: str, tmp_path: Path) -> None:
 
 def test_mine_from_a_file(env: str, tmp_path: Path) -> None:
     source = tmp_path / "queries.jsonl"
-    source.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in REFUND + COUPON), encoding="utf-8")
+    source.write_text(
+        "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in REFUND + COUPON), encoding="utf-8"
+    )
     result = CliRunner().invoke(
-        build_app(), ["mine", "--input", str(source), "--out", str(tmp_path / "o"), "--database-url", env, "--quiet"]
+        build_app(),
+        ["mine", "--input", str(source), "--out", str(tmp_path / "o"), "--database-url", env, "--quiet"],
     )
     assert result.exit_code == 0, result.output
     pack = json.loads((tmp_path / "o" / "run-00001" / "intent_pack.json").read_text(encoding="utf-8"))

@@ -30,8 +30,12 @@ def candidate(cluster_id: int = 0) -> CandidateIntent:
 
 
 def result() -> MiningResult:
-    utterances = [Utterance("退款多久到账", 3, (0, 1, 2)), Utterance("退款<script>没到", 1, (3,)),
-                  Utterance("订单202611270001234退款", 1, (4,)), Utterance("讲个笑话", 1, (5,))]
+    utterances = [
+        Utterance("退款多久到账", 3, (0, 1, 2)),
+        Utterance("退款<script>没到", 1, (3,)),
+        Utterance("订单202611270001234退款", 1, (4,)),
+        Utterance("讲个笑话", 1, (5,)),
+    ]
     return MiningResult(
         utterances=utterances,
         raw_labels=np.array([0, -1, 0, -1]),
@@ -46,7 +50,9 @@ def result() -> MiningResult:
 
 def test_intent_pack_has_the_coze_shape() -> None:
     (entry,) = intent_pack([candidate()])
-    assert {"intent_name", "description", "examples", "entities", "slot_filling_prompt", "overlap"} <= set(entry)
+    assert {"intent_name", "description", "examples", "entities", "slot_filling_prompt", "overlap"} <= set(
+        entry
+    )
     assert entry["intent_name"] == "order.refund"
     assert entry["entities"] == [{"name": "order_id", "pattern": r"\d{12,18}", "required": True}]
     assert entry["overlap"]["label"] == "conflicts_with:order.return"

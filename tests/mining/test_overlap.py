@@ -37,7 +37,9 @@ def test_return_vs_refund_is_a_conflict_not_a_merge() -> None:
 
 def test_same_action_close_centroids_and_shared_words_merge() -> None:
     existing = profile("refund", REFUND_EXAMPLES, unit(1.0, 0.3, 0.0), "order.refund")
-    candidate = profile("order.refund", ["退款多久到账", "怎么申请退款", "退款流程"], unit(1.0, 0.32, 0.0), "order.refund")
+    candidate = profile(
+        "order.refund", ["退款多久到账", "怎么申请退款", "退款流程"], unit(1.0, 0.32, 0.0), "order.refund"
+    )
     assert compare(candidate, existing, OverlapThresholds()).label == "merge_into:refund"
 
 

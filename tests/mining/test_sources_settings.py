@@ -50,11 +50,23 @@ def test_event_queries_skip_auto_answers_and_other_windows() -> None:
     with Session(engine) as session:
         for i, (query, action, at) in enumerate(rows):
             session.add(
-                Event(trace_id=f"t{i}", created_at=at, conversation_id="c", message_id=f"m{i}", user_id="u",
-                      query=query, action=action, reason="test")
+                Event(
+                    trace_id=f"t{i}",
+                    created_at=at,
+                    conversation_id="c",
+                    message_id=f"m{i}",
+                    user_id="u",
+                    query=query,
+                    action=action,
+                    reason="test",
+                )
             )
         session.commit()
-        assert load_event_queries(session, NOW - timedelta(hours=24), NOW) == ["退款多久到账", "转人工", "违禁词"]
+        assert load_event_queries(session, NOW - timedelta(hours=24), NOW) == [
+            "退款多久到账",
+            "转人工",
+            "违禁词",
+        ]
 
 
 def test_active_answers_respect_status_and_validity() -> None:
@@ -83,14 +95,21 @@ def test_text_files(tmp_path: Path) -> None:
 
 def test_existing_intents_from_json_and_csv(tmp_path: Path) -> None:
     (tmp_path / "i.json").write_text(
-        json.dumps([{"name": "退货", "examples": ["我要退货", "怎么退货"]}, {"intent_name": "x", "examples": []}]),
+        json.dumps(
+            [{"name": "退货", "examples": ["我要退货", "怎么退货"]}, {"intent_name": "x", "examples": []}]
+        ),
         encoding="utf-8",
     )
     (tmp_path / "m.json").write_text(json.dumps({"退货": ["我要退货"]}), encoding="utf-8")
-    (tmp_path / "i.csv").write_text("intent,example\n退货,我要退货\n退货,怎么退货\n物流,快递到哪\n", encoding="utf-8")
+    (tmp_path / "i.csv").write_text(
+        "intent,example\n退货,我要退货\n退货,怎么退货\n物流,快递到哪\n", encoding="utf-8"
+    )
     assert load_existing_intents(tmp_path / "i.json")[0].examples == ("我要退货", "怎么退货")
     assert load_existing_intents(tmp_path / "m.json")[0].name == "退货"
-    assert {i.name: len(i.examples) for i in load_existing_intents(tmp_path / "i.csv")} == {"退货": 2, "物流": 1}
+    assert {i.name: len(i.examples) for i in load_existing_intents(tmp_path / "i.csv")} == {
+        "退货": 2,
+        "物流": 1,
+    }
 
 
 def test_settings_from_env_and_validation(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,135 @@
+"""The reviewer console in a real browser: a real Backstop server and headless Debian Chromium (Selenium).
+
+Browser tests skip with a reason where ``/usr/bin/chromium`` (or Selenium) is missing, and fail under
+``CI=true``: install them with ``bash scripts/browser.sh`` and ``pip install -e '.[test]'``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from fallback.api.app import create_app
+from fallback.runtime import Runtime, build_runtime
+from fallback.store import users as users_repo
+from tests.fallback.conftest import make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--window-size=1360,900", "--lang=zh-CN", "--force-device-scale-factor=1",
+)
+PASSWORD = "correct-horse-1"
+
+
+def _missing(reason: str, *, module: bool = False) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI must run the browser tests: bash scripts/browser.sh; pip install -e '.[test]')")
+    pytest.skip(reason, allow_module_level=module)
+
+
+def require_selenium() -> None:
+    """Call at the top of a browser test module, before importing selenium."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        _missing("selenium is not installed (pip install -e '.[test]')", module=True)
+
+
+def console_app(runtime: Runtime) -> Any:
+    """The service's app with the console mounted (``create_app`` includes it once it is wired)."""
+    app = create_app(runtime.settings, runtime=runtime)
+    if not any(getattr(r, "path", "").startswith("/review") for r in app.routes):
+        from fallback.web import console
+
+        app.include_router(console.router)
+    return app
+
+
+@contextmanager
+def serve(runtime: Runtime) -> Iterator[str]:
+    """Run the app with uvicorn on a loopback port in a thread; yield its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(console_app(runtime), log_level="warning", lifespan="on",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def console_server(e5_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
+    """``start(**settings overrides)`` -> (runtime, base URL) of a server with demo answers and the console."""
+    stack: list[Any] = []
+
+    def start(**overrides: Any) -> tuple[Runtime, str]:
+        rt = build_runtime(make_settings(tmp_path, **overrides), embedder=e5_embedder, generator=None)
+        cm = serve(rt)
+        url = cm.__enter__()
+        stack.append((cm, rt))
+        return rt, url
+
+    yield start
+    for cm, rt in reversed(stack):
+        cm.__exit__(None, None, None)
+        rt.close()
+
+
+def add_user(rt: Runtime, username: str, role: str = "reviewer") -> str:
+    rt.db.run(lambda s: users_repo.create(s, username, PASSWORD, role))
+    return username
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the session (Selenium with the system chromedriver; no download)."""
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        _missing(f"{CHROMIUM} or {CHROMEDRIVER} not found (install with: bash scripts/browser.sh)")
+    require_selenium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    profile = tempfile.mkdtemp(prefix="backstop-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """The session's browser with no cookies left over from the previous test."""
+    browser.delete_all_cookies()
+    yield browser
+    browser.delete_all_cookies()
