@@ -10,6 +10,7 @@ def build_app() -> typer.Typer:
     from fallback import cli as fallback_cli
     from fallback.drafting import cli as drafting_cli
     from mining import cli as mining_cli
+    from mining import loop_cli
     from models import cli as models_cli
 
     app = typer.Typer(
@@ -28,6 +29,7 @@ def build_app() -> typer.Typer:
     fallback_cli.register(app, eval_app)
     drafting_cli.register(app)
     mining_cli.register(app, eval_app)
+    loop_cli.register(eval_app)
     return app
 
 

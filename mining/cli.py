@@ -171,7 +171,8 @@ def export_kb_command(
     from mining.sources import load_active_answers
 
     _configure_logging(verbose)
-    settings = MiningSettings(**({"database_url": database_url} if database_url else {}))
+    overrides: dict[str, Any] = {"database_url": database_url} if database_url else {}
+    settings = MiningSettings(**overrides)
     coze = settings.coze.model_copy(
         update={k: v for k, v in {"dataset_id": dataset_id, "base_url": base_url}.items() if v}
     )

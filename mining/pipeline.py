@@ -164,20 +164,22 @@ class MiningPipeline:
         opts = self.options
         ids = sorted(int(c) for c in set(labels.tolist()) if c != NOISE)
         members = {c: np.flatnonzero(labels == c) for c in ids}
-        documents = {c: [(utterances[i].text, utterances[i].count) for i in members[c]] for c in ids}
-        keywords = class_tfidf(documents, self.tokenizer, top_n=opts.keywords_per_intent)
-        picks = {c: self._representatives(space, members[c], raw) for c in ids}
-        views = [
-            ClusterView(c, [k for k, _ in keywords.get(c, [])], [utterances[i].text for i in picks[c]])
-            for c in ids
-        ]
-        names = make_unique(self.namer.name_clusters(views))
+        texts = {c: [utterances[i].text for i in members[c].tolist()] for c in ids}
+        counts = {c: [utterances[i].count for i in members[c].tolist()] for c in ids}
+        keywords = class_tfidf(
+            {c: list(zip(texts[c], counts[c], strict=True)) for c in ids},
+            self.tokenizer,
+            top_n=opts.keywords_per_intent,
+        )
+        examples = {
+            c: [utterances[i].text for i in self._representatives(space, members[c], raw)] for c in ids
+        }
+        words = {c: [k for k, _ in keywords.get(c, [])] for c in ids}
+        names = make_unique(self.namer.name_clusters([ClusterView(c, words[c], examples[c]) for c in ids]))
         profiles = [
             IntentProfile(
                 name=names[n].name,
-                tokens=token_profile(
-                    [utterances[i].text for i in members[c]], self.tokenizer, top_n=PROFILE_TOKENS
-                ),
+                tokens=token_profile(texts[c], self.tokenizer, top_n=PROFILE_TOKENS),
                 centroid=l2_normalise(vectors[members[c]].mean(axis=0))[0],
                 action=_action(keywords.get(c, [])),
             )
@@ -186,10 +188,9 @@ class MiningPipeline:
         overlaps = label_overlaps(profiles, self._existing_profiles(existing), opts.overlap)
         intents = []
         for n, c in enumerate(ids):
-            texts = [utterances[i].text for i in members[c]]
             entities = suggest_entities(
-                texts,
-                [utterances[i].count for i in members[c]],
+                texts[c],
+                counts[c],
                 min_share=opts.entity_min_share,
                 required_share=opts.entity_required_share,
             )
@@ -199,10 +200,10 @@ class MiningPipeline:
                     name=names[n].name,
                     description=names[n].description,
                     named_by=names[n].source,
-                    keywords=[k for k, _ in keywords.get(c, [])],
-                    size=len(texts),
-                    volume=sum(utterances[i].count for i in members[c]),
-                    examples=[utterances[i].text for i in picks[c]],
+                    keywords=words[c],
+                    size=len(texts[c]),
+                    volume=sum(counts[c]),
+                    examples=examples[c],
                     entities=entities,
                     slot_filling_prompt=slot_filling_prompt(entities),
                     overlap=overlaps[n],
@@ -210,7 +211,7 @@ class MiningPipeline:
             )
         return intents
 
-    def _representatives(self, space: Points, members: np.ndarray, raw: Labels) -> list[int]:
+    def _representatives(self, space: Points, members: Labels, raw: Labels) -> list[int]:
         """Diverse examples, taken from the points the clusterer grouped before attached outliers.
 
         MMR favours points unlike those already picked, which outliers are by definition; they fill in

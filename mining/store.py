@@ -58,7 +58,8 @@ class MiningIntent(Base):
 
 def create_tables(engine: Engine) -> None:
     """Create the mining tables if missing (the service's migrations own every other table)."""
-    Base.metadata.create_all(engine, tables=[MiningRun.__table__, MiningIntent.__table__])
+    tables = [Base.metadata.tables[name] for name in (MiningRun.__tablename__, MiningIntent.__tablename__)]
+    Base.metadata.create_all(engine, tables=tables)
 
 
 def start_run(session: Session, **fields: Any) -> MiningRun:

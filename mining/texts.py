@@ -80,7 +80,7 @@ def merge_near_duplicates(
     keep: list[int] = []
     for group in members.values():
         lead = max(group, key=lambda i: (utterances[i].count, -i))
-        rows = tuple(sorted(r for i in group for r in utterances[i].rows))
-        merged.append(Utterance(utterances[lead].text, sum(utterances[i].count for i in group), rows))
+        sources = tuple(sorted(r for i in group for r in utterances[i].rows))
+        merged.append(Utterance(utterances[lead].text, sum(utterances[i].count for i in group), sources))
         keep.append(lead)
     return merged, keep

@@ -42,6 +42,9 @@ class ApproveIn(BaseModel):
     safe_to_autosend: bool = Field(False, description="Allow auto-answering risk-topic queries with it.")
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    label: str | None = Field(None, max_length=128, description="The intent this answer serves, if known.")
+    answer_id: int | None = Field(None, description="Attach the queries to this existing answer instead.")
+    answer_version: int | None = Field(None, description="The existing answer's version (with answer_id).")
 
 
 class RejectIn(BaseModel):
@@ -151,6 +154,8 @@ def approve(candidate_id: int, body: ApproveIn, rt: RuntimeDep, r: ReviewerDep) 
             s, candidate_id, expected_version=body.version, actor=r.username, text=body.text,
             question=key_text(body.question) if body.question else None, paraphrases=body.paraphrases,
             safe_to_autosend=body.safe_to_autosend, valid_from=body.valid_from, valid_until=body.valid_until,
+            label=body.label,
+            into_answer=(body.answer_id, body.answer_version or 0) if body.answer_id is not None else None,
         )
         return answers_repo.snapshot(a)
 

@@ -103,14 +103,18 @@ def approve(
     safe_to_autosend: bool = False,
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
+    label: str | None = None,
+    into_answer: tuple[int, int] | None = None,
 ) -> Answer:
     """Turn a candidate into a served answer (edited text optional); return the answer.
 
     ``paraphrases`` picks which grouped queries become retrieval keys (default: all of them).
+    ``into_answer`` = (answer id, its version): the candidate asks an already answered question, so
+    its queries become more keys of that answer instead of a new answer (text, if given, replaces it).
     """
     c = get(s, candidate_id)
     final = (text if text is not None else c.draft).strip()
-    if not final:
+    if not final and into_answer is None:
         raise ValueError("nothing to approve: the draft is empty and no text was given")
     before = snapshot(c)
     _claim_version(s, c, expected_version)
@@ -119,10 +123,15 @@ def approve(
     unknown = [k for k in keys if k not in examples]
     if unknown and paraphrases is not None:
         raise ValueError(f"not queries of this candidate: {unknown[:3]}")
-    answer = answers_repo.create(
-        s, question=(question or c.query).strip(), text=final, keys=keys, actor=actor,
-        safe_to_autosend=safe_to_autosend, valid_from=valid_from, valid_until=valid_until,
-    )
+    if into_answer is not None:
+        answer = answers_repo.update_answer(
+            s, into_answer[0], expected_version=into_answer[1], actor=actor, text=final or None, add_keys=keys,
+        )
+    else:
+        answer = answers_repo.create(
+            s, question=(question or c.query).strip(), text=final, keys=keys, actor=actor,
+            safe_to_autosend=safe_to_autosend, valid_from=valid_from, valid_until=valid_until, label=label,
+        )
     c.status, c.answer_id = "approved", answer.id
     s.execute(update(DraftJob).where(DraftJob.candidate_id == c.id, DraftJob.status.in_(("queued",)))
               .values(status="done", last_error="approved before drafting"))

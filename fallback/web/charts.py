@@ -73,7 +73,7 @@ def line_chart(
                      f"{escape(fmt(v))}</text>")
     every = max(1, math.ceil(n / 8))
     for i, (name, _) in enumerate(points):
-        if i % every == 0 or i == n - 1:
+        if (n - 1 - i) % every == 0:  # counted from the end: the latest day always has a label
             parts.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{height - 8}" text-anchor="middle">'
                          f"{escape(name)}</text>")
     segments: list[list[tuple[float, float]]] = [[]]

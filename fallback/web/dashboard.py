@@ -17,7 +17,8 @@ from fallback.web.render import WebRoute, lang_of, page
 router = APIRouter(route_class=WebRoute)
 
 ACTIONS = ("answer", "pending_review", "handoff", "blocked")
-REVIEW_ACTIONS = ("approve", "approve_edited", "reject", "create", "edit", "retire")
+# what reviewers decided: an approval also logs the answer's "create", which would count it twice
+REVIEW_ACTIONS = ("approve", "approve_edited", "reject", "edit", "retire")
 
 
 def duration(t: Translator, seconds: float | None) -> str:

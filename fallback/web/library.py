@@ -22,8 +22,8 @@ router = APIRouter(route_class=WebRoute)
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 100
-# Fields a diff leaves out: bookkeeping that changes on every write and would drown the real change.
-DIFF_NOISE = {"version", "updated_at"}
+# Fields a diff leaves out: bookkeeping that would drown the real change (hits are not audited anyway).
+DIFF_NOISE = {"id", "version", "updated_at", "hit_count"}
 
 
 # answers -----------------------------------------------------------------------------------------
@@ -112,6 +112,8 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[di
 def _short(value: Any, limit: int = 160) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
     if isinstance(value, list):
         text = "、".join(str(v.get("text", v)) if isinstance(v, dict) else str(v) for v in value)
     else:

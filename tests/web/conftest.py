@@ -25,6 +25,7 @@ from fallback.runtime import Runtime, build_runtime
 from fallback.store import users as users_repo
 from tests.fallback.conftest import make_settings
 
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
@@ -116,6 +117,7 @@ def browser() -> Iterator[Any]:
     profile = tempfile.mkdtemp(prefix="backstop-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console errors, for assertions
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)

@@ -49,7 +49,8 @@ def log_in(driver: WebDriver, url: str, username: str, start: str = "/review/que
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login-submit").click()
-    wait(driver).until(ec.url_contains(start))
+    wait(driver).until(ec.presence_of_element_located((By.ID, "logout")))
+    assert driver.current_url.startswith(url + start)
 
 
 def log_out(driver: WebDriver) -> None:
