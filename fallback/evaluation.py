@@ -175,8 +175,8 @@ def _feat(row: np.ndarray) -> Any:
 
 
 def choose_threshold(score: np.ndarray, correct: np.ndarray, target: float,
-                     weights: np.ndarray | None = None, z: float = 1.645) -> float:
-    """The lowest score whose top-ranked set keeps precision >= ``target`` with 95% confidence.
+                     weights: np.ndarray | None = None, z: float = 2.33) -> float:
+    """The lowest score whose top-ranked set keeps precision >= ``target`` with 99% confidence.
 
     Precision is the weighted share of correct answers above the threshold; it must hold at the
     one-sided Wilson lower bound (``z``), computed on the effective sample size of the weights, so a

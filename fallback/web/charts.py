@@ -52,7 +52,7 @@ def line_chart(
         fmt: formats a value for tooltips and the axis (default: number or percent).
         integer: values are counts (whole-number axis steps).
     """
-    fmt = fmt or (_percent if percent else _num)
+    show: Formatter = fmt or (_percent if percent else _num)
     left, right, top, bottom = 46, 14, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, v in points if v is not None]
@@ -68,30 +68,31 @@ def line_chart(
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">']
     for k in range(5):
         v = y_max * k / 4
-        parts.append(f'<line class="chart-grid" x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>')
+        parts.append(f'<line class="chart-grid" x1="{left}" x2="{width - right}" '
+                     f'y1="{y(v):.1f}" y2="{y(v):.1f}"/>')
         parts.append(f'<text class="chart-axis" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">'
-                     f"{escape(fmt(v))}</text>")
+                     f"{escape(show(v))}</text>")
     every = max(1, math.ceil(n / 8))
     for i, (name, _) in enumerate(points):
         if (n - 1 - i) % every == 0:  # counted from the end: the latest day always has a label
             parts.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{height - 8}" text-anchor="middle">'
                          f"{escape(name)}</text>")
     segments: list[list[tuple[float, float]]] = [[]]
-    for i, (_, v) in enumerate(points):
-        if v is None:
+    for i, (_, value) in enumerate(points):
+        if value is None:
             segments.append([])
         else:
-            segments[-1].append((x(i), y(v)))
+            segments[-1].append((x(i), y(value)))
     for seg in segments:
         if len(seg) > 1:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in seg)
             base = f"{seg[-1][0]:.1f},{y(0):.1f} {seg[0][0]:.1f},{y(0):.1f}"
             parts.append(f'<polygon class="chart-area" points="{path} {base}"/>')
             parts.append(f'<polyline class="chart-line" points="{path}"/>')
-    for i, (name, v) in enumerate(points):
-        if v is not None:
-            parts.append(f'<circle class="chart-dot" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5">'
-                         f"<title>{escape(name)}: {escape(fmt(v))}</title></circle>")
+    for i, (name, value) in enumerate(points):
+        if value is not None:
+            parts.append(f'<circle class="chart-dot" cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5">'
+                         f"<title>{escape(name)}: {escape(show(value))}</title></circle>")
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -109,7 +110,7 @@ def bar_chart(
         fmt: formats the value printed after each bar.
         classes: an extra CSS class per bar (e.g. the action, to colour it).
     """
-    fmt = fmt or _num
+    show: Formatter = fmt or _num
     row, gap, name_w, value_w = 26, 8, 128, 64
     height = max(1, len(items)) * (row + gap) + gap
     top = max((v for _, v in items), default=0.0) or 1.0
@@ -119,11 +120,13 @@ def bar_chart(
         y0 = gap + i * (row + gap)
         w = max(2.0, plot_w * v / top) if v > 0 else 0.0
         extra = f" chart-bar-{escape(classes[i])}" if classes and i < len(classes) else ""
-        parts.append(f'<text class="chart-name" x="{name_w - 10}" y="{y0 + row * 0.68:.1f}" text-anchor="end">'
+        text_y = y0 + row * 0.68
+        parts.append(f'<text class="chart-name" x="{name_w - 10}" y="{text_y:.1f}" text-anchor="end">'
                      f"{escape(name)}</text>")
-        parts.append(f'<rect class="chart-bar{extra}" x="{name_w}" y="{y0}" width="{w:.1f}" height="{row}" rx="4">'
-                     f"<title>{escape(name)}: {escape(fmt(v))}</title></rect>")
-        parts.append(f'<text class="chart-value" x="{name_w + w + 8:.1f}" y="{y0 + row * 0.68:.1f}">'
-                     f"{escape(fmt(v))}</text>")
+        parts.append(f'<rect class="chart-bar{extra}" x="{name_w}" y="{y0}" width="{w:.1f}" height="{row}" '
+                     'rx="4">'
+                     f"<title>{escape(name)}: {escape(show(v))}</title></rect>")
+        parts.append(f'<text class="chart-value" x="{name_w + w + 8:.1f}" y="{text_y:.1f}">'
+                     f"{escape(show(v))}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -57,8 +57,8 @@ def _login_page(request: Request, *, next: str, error: str = "", username: str =
                 status: int = 200) -> Response:
     token = secrets.token_urlsafe(24)
     t = translator(lang_of(request))
-    response = page(request, "login.html", me=None, status_code=status, title=t("login_title"), login_csrf=token,
-                    next=safe_next(next), error=error, username=username)
+    response = page(request, "login.html", me=None, status_code=status, title=t("login_title"),
+                    login_csrf=token, next=safe_next(next), error=error, username=username)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path=f"{PREFIX}/login")
     return response

@@ -45,8 +45,8 @@ def answers_page(
 
     rows = rt.db.run(read)
     t = translator(lang_of(request))
-    return page(request, "answers.html", me=me, title=t("nav_answers"), nav="answers", answers=rows[:PAGE_SIZE],
-                more=len(rows) > PAGE_SIZE, q=q, status=status, page_no=page_no)
+    return page(request, "answers.html", me=me, title=t("nav_answers"), nav="answers",
+                answers=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, q=q, status=status, page_no=page_no)
 
 
 @router.get("/answers/{answer_id}")
@@ -69,7 +69,8 @@ def edit_answer(
     text: Annotated[str, Form(min_length=1, max_length=4000)],
     safe_to_autosend: Annotated[bool, Form()] = False,
     valid_from: Annotated[str, Form()] = "", valid_until: Annotated[str, Form()] = "",
-    remove_keys: Annotated[list[str] | None, Form()] = None, add_keys: Annotated[str, Form(max_length=4000)] = "",
+    remove_keys: Annotated[list[str] | None, Form()] = None,
+    add_keys: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     """Save text, auto-send permission, validity window and keys (empty dates clear the window)."""
     started = time.perf_counter()
@@ -143,8 +144,8 @@ def audit_page(
         rows = list(s.scalars(stmt.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE_SIZE + 1)
                               .offset((page_no - 1) * AUDIT_PAGE_SIZE)))
         actions = sorted(str(x) for x in s.scalars(select(AuditEntry.action).distinct()))
-        return {"entries": [_audit_row(e) for e in rows[:AUDIT_PAGE_SIZE]], "more": len(rows) > AUDIT_PAGE_SIZE,
-                "actions": actions}
+        return {"entries": [_audit_row(e) for e in rows[:AUDIT_PAGE_SIZE]],
+                "more": len(rows) > AUDIT_PAGE_SIZE, "actions": actions}
 
     view = rt.db.run(read)
     t = translator(lang_of(request))
@@ -155,11 +156,13 @@ def audit_page(
 # users (admins only) -----------------------------------------------------------------------------
 def _users_page(request: Request, rt: Any, me: Any, *, error: str = "", status: int = 200,
                 form: dict[str, str] | None = None) -> Response:
-    users = rt.db.run(lambda s: [{"id": u.id, "username": u.username, "role": u.role, "active": u.active,
-                                  "created_at": u.created_at} for u in s.scalars(select(User).order_by(User.id))])
+    users = rt.db.run(lambda s: [
+        {"id": u.id, "username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at}
+        for u in s.scalars(select(User).order_by(User.id))
+    ])
     t = translator(lang_of(request))
-    return page(request, "users.html", me=me, status_code=status, title=t("nav_users"), nav="users", users=users,
-                error=error, form=form or {"username": "", "role": "reviewer"})
+    return page(request, "users.html", me=me, status_code=status, title=t("nav_users"), nav="users",
+                users=users, error=error, form=form or {"username": "", "role": "reviewer"})
 
 
 @router.get("/users")
@@ -186,7 +189,7 @@ MINING_COLUMNS = ("id", "started_at", "finished_at", "status", "source", "n_inte
 
 
 def mining_runs(engine: Any, limit: int = 50) -> list[dict[str, Any]]:
-    """Recent rows of ``mining_runs``, read by reflection: the table belongs to the miner and may be absent."""
+    """Recent rows of ``mining_runs``, read by reflection: the miner owns that table and it may be absent."""
     if not inspect(engine).has_table("mining_runs"):
         return []
     table = Table("mining_runs", MetaData(), autoload_with=engine)

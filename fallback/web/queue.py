@@ -53,18 +53,21 @@ def queue_page(
     status: Literal["pending", "approved", "rejected", "all"] = "pending",
     risk: Literal["", "yes", "no"] = "", q: Annotated[str, Query(max_length=200)] = "",
     min_count: Annotated[int, Query(ge=1, le=100000)] = 1,
-    sort: Literal["frequency", "age", "recent"] = "frequency", page_no: Annotated[int, Query(ge=1, alias="page")] = 1,
+    sort: Literal["frequency", "age", "recent"] = "frequency",
+    page_no: Annotated[int, Query(ge=1, alias="page")] = 1,
 ) -> Response:
     f = review_repo.CandidateFilter(
         status=None if status == "all" else status, risk={"yes": True, "no": False}.get(risk),
-        q=q.strip() or None, min_count=min_count, sort=sort, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
+        q=q.strip() or None, min_count=min_count, sort=sort, limit=PAGE_SIZE,
+        offset=(page_no - 1) * PAGE_SIZE,
     )
 
     def read(s: Session) -> dict[str, Any]:
         total, rows = review_repo.list_candidates(s, f)
         items = [{
             "id": c.id, "version": c.version, "query": c.query, "occurrences": c.occurrences,
-            "examples": len(c.examples), "status": c.status, "risk": risk_labels(c), "issues": draft_issues(c),
+            "examples": len(c.examples), "status": c.status, "risk": risk_labels(c),
+            "issues": draft_issues(c),
             "draft": c.draft, "draft_status": c.draft_status, "first_seen": c.first_seen,
             "last_seen": c.last_seen, "assignee": c.assignee,
         } for c in rows]
@@ -116,7 +119,8 @@ def _candidate_page(request: Request, rt: Runtime, me: Reviewer, candidate_id: i
                     stale: str = "", kept: dict[str, Any] | None = None) -> Response:
     view = rt.db.run(lambda s: _candidate_view(s, candidate_id))
     t = translator(lang_of(request))
-    return page(request, "candidate.html", me=me, status_code=status, title=f"{t('candidate')} #{candidate_id}",
+    return page(request, "candidate.html", me=me, status_code=status,
+                title=f"{t('candidate')} #{candidate_id}",
                 nav="queue", stale=stale, kept=kept or {},
                 back=safe_next(request.query_params.get("back")), **view)
 
@@ -149,13 +153,13 @@ def approve(
     edited = _clean_text(text) if mode == "edited" else None
     # with ``pick`` the form showed the example checkboxes: an empty selection means "no paraphrases"
     keys = (paraphrases or []) if pick else None
-    window = {"valid_from": parse_input_dt(valid_from), "valid_until": parse_input_dt(valid_until)}
+    window_from, window_until = parse_input_dt(valid_from), parse_input_dt(valid_until)
 
     def tx(s: Session) -> int:
         a = review_repo.approve(
             s, candidate_id, expected_version=version, actor=me.username, text=edited,
             question=key_text(question) if question.strip() else None, paraphrases=keys,
-            safe_to_autosend=safe_to_autosend, **window,
+            safe_to_autosend=safe_to_autosend, valid_from=window_from, valid_until=window_until,
         )
         return a.id
 

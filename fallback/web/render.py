@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,7 @@ def to_local(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(DISPLAY_TZ)
 
 
@@ -177,7 +177,8 @@ def error_page(request: Request, status: int, message_key: str, detail: str = ""
     rt = getattr(request.app.state, "runtime", None)
     me = session_user(request, rt) if rt is not None else None
     t = translator(lang_of(request))
-    return page(request, "error.html", me=me, status_code=status, title=t(f"error_{status}_title"),
+    title = t.maybe(f"error_{status}_title", t("error_400_title"))
+    return page(request, "error.html", me=me, status_code=status, title=title,
                 message=t(message_key), detail=detail, code=status)
 
 

@@ -54,7 +54,8 @@ def coverage(s: Session, labels: list[str], start: datetime) -> list[tuple[str, 
 
 def decisions(s: Session, start: datetime) -> dict[str, int]:
     """Webhook decisions by action since ``start``."""
-    rows = s.execute(select(Event.action, func.count()).where(Event.created_at >= start).group_by(Event.action))
+    rows = s.execute(select(Event.action, func.count()).where(Event.created_at >= start)
+                     .group_by(Event.action))
     return {str(a): int(n) for a, n in rows}
 
 
@@ -111,7 +112,7 @@ def recent_approvals(s: Session, limit: int = 10) -> list[Approval]:
         rows = s.execute(select(Event.answer_id, func.min(Event.created_at))
                          .where(Event.answer_id.in_([a for a in answer_ids if a]), Event.action == "answer")
                          .group_by(Event.answer_id))
-        first = {int(a): at for a, at in rows if at is not None}
+        first = {int(a): at for a, at in rows if a is not None and at is not None}
     out = []
     for e, answer_id in zip(entries, answer_ids, strict=True):
         approved = to_local(e.at)
@@ -119,7 +120,8 @@ def recent_approvals(s: Session, limit: int = 10) -> list[Approval]:
         seen = to_local((e.before or {}).get("first_seen"))
         served = to_local(first.get(answer_id)) if answer_id else None
         out.append(Approval(
-            candidate_id=int(e.entity_id or 0), answer_id=answer_id or None, actor=e.actor, approved_at=approved,
+            candidate_id=int(e.entity_id or 0), answer_id=answer_id or None, actor=e.actor,
+            approved_at=approved,
             waited_s=(approved - seen).total_seconds() if seen else None, first_served_at=served,
             served_after_s=max(0.0, (served - approved).total_seconds()) if served else None,
         ))
