@@ -106,6 +106,10 @@ class ServerSettings(BaseModel):
     max_query_chars: int = Field(2000, ge=10)
     deadline_s: float = Field(4.0, gt=0, le=30, description="Answer the bot within this, whatever happens.")
     public_url: str = Field("", description="Base URL put in the OpenAPI spec's servers list for Coze.")
+    user_rate_per_s: float = Field(5.0, ge=0, description="Webhook calls per user per second (0: off).")
+    user_burst: float = Field(30.0, ge=1)
+    bot_rate_per_s: float = Field(0.0, ge=0, description="Webhook calls per bot id per second (0: off).")
+    bot_burst: float = Field(1000.0, ge=1)
 
 
 class Settings(BaseSettings):

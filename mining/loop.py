@@ -123,6 +123,7 @@ def simulate(
             generator={"backend": "none"},  # type: ignore[arg-type]
             auth={"service_tokens": [TOKEN], "session_secret": "loop-session-secret-0123456789"},  # type: ignore[arg-type]
             drafting={"in_process_worker": False},
+            server={"user_rate_per_s": 0},
         )  # type: ignore[arg-type]
         rt = build_runtime(settings, embedder=embedder, generator=None)
         token = rt.db.run(

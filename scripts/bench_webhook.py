@@ -279,7 +279,8 @@ def profiler(args: argparse.Namespace, server: Server, rate: int, duration: floa
         return
     out_dir = Path(args.profile)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"pyspy-w{args.workers}-r{rate}.{ 'json' if args.profile_format == 'speedscope' else 'svg'}"
+    suffix = {"speedscope": "json", "flamegraph": "svg", "raw": "txt"}[args.profile_format]
+    target = out_dir / f"pyspy-w{args.workers}-r{rate}.{suffix}"
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     cmd = [spy, "record", "--pid", str(server.proc.pid), "--subprocesses", "--rate", "50", "--nonblocking",
            "--duration", str(int(duration)), "--format", args.profile_format, "--output", str(target)]

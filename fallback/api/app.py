@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from fallback.api import errors, ops, review, webhook
+from fallback.ratelimit import RateLimiter
 from fallback.runtime import Runtime, build_runtime
 from fallback.settings import Settings
 
@@ -98,6 +99,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
 
     app.include_router(ops.router)
     app.state.metrics = ops.Metrics()
+    srv = settings.server
+    app.state.limits = {"user": RateLimiter(srv.user_rate_per_s, srv.user_burst),
+                        "bot": RateLimiter(srv.bot_rate_per_s, srv.bot_burst)}
     app.middleware("http")(ops.timing_middleware)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)  # type: ignore[arg-type]
     return app

@@ -36,6 +36,11 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Fallba
         from fastapi import HTTPException
 
         raise HTTPException(422, f"query longer than {rt.settings.server.max_query_chars} characters")
+    limits = request.app.state.limits
+    if not limits["user"].allow(body.user_id) or (body.bot_id and not limits["bot"].allow(body.bot_id)):
+        request.app.state.metrics.decisions.labels("handoff", "rate_limited").inc()
+        return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
+                           answer_id=None, candidate_id=None, reason="rate_limited", trace_id=uuid.uuid4().hex)
     client = {v: request.headers[k] for k, v in COZE_HEADERS.items() if k in request.headers}
     req = FallbackRequest(
         query=body.query, user_id=body.user_id, conversation_id=body.conversation_id,

@@ -56,13 +56,22 @@ def serve(runtime: Runtime) -> Iterator[str]:
         sock.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Every server test runs on the embedded SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
 @pytest.fixture
-def start_server(default_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
-    """Start servers on demand (several in one test share the data dir unless told otherwise)."""
+def start_server(default_embedder: Any, tmp_path: Path, database_url: str) -> Iterator[Callable[..., tuple[Runtime, str]]]:
+    """Start servers on demand (several in one test share the data dir and database)."""
     stack: list[Any] = []
 
     def start(data_dir: Path | None = None, embedder: Any = None, generator: Any = None,
               **overrides: Any) -> tuple[Runtime, str]:
+        overrides.setdefault("database_url", database_url)
         settings = make_settings(data_dir or tmp_path, **overrides)
         rt = build_runtime(settings, embedder=embedder or default_embedder, generator=generator)
         cm = serve(rt)

@@ -153,3 +153,11 @@ def test_health_readiness_and_metrics(start_server) -> None:  # type: ignore[no-
     text = httpx.get(f"{url}/metrics").text
     assert 'backstop_decisions_total{action="answer",reason="matched"} 1.0' in text
     assert "backstop_request_seconds_bucket" in text and "backstop_coverage_24h 0.5" in text
+
+
+def test_per_user_rate_limit_hands_off_with_200(start_server) -> None:  # type: ignore[no-untyped-def]
+    _rt, url = start_server(server={"user_rate_per_s": 0.001, "user_burst": 2})
+    got = [call(url, "怎么开发票", message_id=f"r{i}", user_id="flooder") for i in range(4)]
+    assert [r.status_code for r in got] == [200] * 4
+    assert [r.json()["reason"] for r in got][2:] == ["rate_limited", "rate_limited"]
+    assert call(url, "怎么开发票", message_id="other", user_id="someone-else").json()["action"] == "answer"

@@ -38,7 +38,7 @@ PASSWORD = "correct-horse-1"
 
 def _missing(reason: str, *, module: bool = False) -> None:
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI must run the browser tests: bash scripts/browser.sh; pip install -e '.[test]')")
+        pytest.fail(f"{reason}; CI runs the browser tests: bash scripts/browser.sh, pip install -e '.[test]'")
     pytest.skip(reason, allow_module_level=module)
 
 
@@ -85,7 +85,7 @@ def serve(runtime: Runtime) -> Iterator[str]:
 
 @pytest.fixture
 def console_server(e5_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
-    """``start(**settings overrides)`` -> (runtime, base URL) of a server with demo answers and the console."""
+    """``start(**settings overrides)`` -> (runtime, base URL): demo answers seeded, the console mounted."""
     stack: list[Any] = []
 
     def start(**overrides: Any) -> tuple[Runtime, str]:

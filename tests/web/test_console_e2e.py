@@ -12,14 +12,14 @@ from tests.web.conftest import PASSWORD, add_user, require_selenium
 
 require_selenium()
 
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from fallback.store import review as review_repo
-from tests.fallback.conftest import TOKENS
+from fallback.store import review as review_repo  # noqa: E402
+from tests.fallback.conftest import TOKENS  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def ask(url: str, query: str, message_id: str) -> dict[str, Any]:
     body = {"query": query, "user_id": "u-1", "conversation_id": "c-1", "message_id": message_id}
     r = httpx.post(f"{url}/v1/fallback", json=body, headers={"X-Backstop-Token": TOKENS[0]}, timeout=30)
     assert r.status_code == 200, r.text
-    return r.json()
+    return dict(r.json())
 
 
 def wait(driver: WebDriver, timeout: float = 10) -> WebDriverWait:  # type: ignore[type-arg]
@@ -56,6 +56,11 @@ def log_in(driver: WebDriver, url: str, username: str, start: str = "/review/que
 def log_out(driver: WebDriver) -> None:
     driver.find_element(By.ID, "logout").click()
     wait(driver).until(ec.url_contains("/review/login"))
+
+
+def row_ids(driver: WebDriver) -> list[int]:
+    rows = driver.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
+    return [int(r.get_attribute("data-id") or 0) for r in rows]
 
 
 def press(driver: WebDriver, key: str) -> None:
@@ -78,12 +83,12 @@ def test_review_flow_in_the_browser(console_server, page: WebDriver) -> None:  #
     # the queue asks for a login first, then shows both questions, most asked first
     log_in(page, url, "alice")
     assert page.find_element(By.ID, "count-pending").text.split()[-1] == "2"
+    assert row_ids(page) == [live["candidate_id"], off]
     rows = page.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
-    assert [int(r.get_attribute("data-id")) for r in rows] == [live["candidate_id"], off]
 
     # keyboard: j/k move the selection, Enter opens it
     press(page, "j")
-    assert "selected" in rows[1].get_attribute("class")
+    assert "selected" in (rows[1].get_attribute("class") or "")
     press(page, "k")
     press(page, Keys.ENTER)
     wait(page).until(ec.url_contains(f"/review/candidates/{live['candidate_id']}"))
@@ -101,10 +106,10 @@ def test_review_flow_in_the_browser(console_server, page: WebDriver) -> None:  #
         assert served["action"] == "answer" and served["answer"] == EDITED
 
     # reject the other from the queue: r opens the reason dialog, Enter submits it
-    rows = page.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
-    assert [int(r.get_attribute("data-id")) for r in rows] == [off]
+    assert row_ids(page) == [off]
     press(page, "r")
-    reason = wait(page).until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#reject-dialog input[name=reason]")))
+    dialog_reason = (By.CSS_SELECTOR, "#reject-dialog input[name=reason]")
+    reason = wait(page).until(ec.visibility_of_element_located(dialog_reason))
     reason.send_keys("与店铺无关", Keys.ENTER)
     assert f"#{off}" in flash(page)
     assert page.find_elements(By.ID, "queue-empty")

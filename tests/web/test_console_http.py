@@ -57,7 +57,8 @@ def test_sessions_csrf_and_redirects(console_server) -> None:  # type: ignore[no
     ok = client.post(f"/review/candidates/{cid}/reject",
                      data={"version": 1, "reason": "无关", "csrf": csrf_of(client), "next": "/review/queue"})
     assert ok.status_code == 303 and ok.headers["location"].endswith(f"msg=rejected&id={cid}")
-    stale = client.post(f"/review/candidates/{cid}/reject", data={"version": 1, "reason": "再拒", "csrf": csrf_of(client)})
+    stale = client.post(f"/review/candidates/{cid}/reject",
+                        data={"version": 1, "reason": "再拒", "csrf": csrf_of(client)})
     assert stale.status_code == 409 and 'id="stale"' in stale.text
 
     client.post("/review/logout", data={"csrf": csrf_of(client)})
@@ -76,8 +77,8 @@ def test_error_pages_and_roles(console_server) -> None:  # type: ignore[no-untyp
                                                                  "csrf": csrf_of(alice)})
     assert empty.status_code == 400 and "nothing to approve" in empty.text  # no draft yet: nothing to approve
     assert alice.get("/review/users").status_code == 403
-    refused = alice.post("/review/users", data={"username": "eve", "password": "eve-password-1", "role": "admin",
-                                                "csrf": csrf_of(alice)})
+    refused = alice.post("/review/users", data={"username": "eve", "password": "eve-password-1",
+                                                "role": "admin", "csrf": csrf_of(alice)})
     assert refused.status_code == 403 and "eve" not in login(url, "root").get("/review/users").text
     # the JSON API keeps its JSON errors
     api = httpx.get(f"{url}/v1/review/candidates", timeout=30)

@@ -38,15 +38,21 @@ ASKED = [
     ("下单送不送赠品", 2, []),
     ("今天天气怎么样", 1, []),
 ]
-# What the drafting worker would have written (the tests run without a language model).
-DRAFTS = {
-    "你们直播间几点开播": ("您好，直播间每晚19:30开播，主播会讲解面料、尺码和搭配，开播前可以先关注店铺哦。",
-                  {"unsupported_numbers": ["19:30"], "issues": ["unsupported_numbers"]}, 0.62),
-    "衣服洗了会缩水吗": ("您好，我们的棉质衣物都经过预缩处理，按洗标说明冷水手洗或轻柔机洗，基本不会缩水。",
-                 {"issues": []}, 0.71),
-    "我要投诉，退款三天了还没到账": ("非常抱歉让您久等了。退款审核通过后会在1-3个工作日内原路退回，我马上为您催促处理。",
-                       {"risk_terms": ["退款"], "issues": ["risk_terms"]}, 0.83),
-    "羽绒服充绒量是多少": ("您好，这款羽绒服的充绒量请以商品详情页的规格参数为准，不同尺码略有差异。", {"issues": []}, 0.55),
+# What the drafting worker would have written (the tests run without a language model):
+# question -> (draft, flags, grounding score)
+DRAFTS: dict[str, tuple[str, dict[str, Any], float]] = {
+    "你们直播间几点开播": (
+        "您好，直播间每晚19:30开播，主播会讲解面料、尺码和搭配，开播前可以先关注店铺哦。",
+        {"unsupported_numbers": ["19:30"], "issues": ["unsupported_numbers"]}, 0.62),
+    "衣服洗了会缩水吗": (
+        "您好，我们的棉质衣物都经过预缩处理，按洗标说明冷水手洗或轻柔机洗，基本不会缩水。",
+        {"issues": []}, 0.71),
+    "我要投诉，退款三天了还没到账": (
+        "非常抱歉让您久等了。退款审核通过后会在1-3个工作日内原路退回，我马上为您催促处理。",
+        {"risk_terms": ["退款"], "issues": ["risk_terms"]}, 0.83),
+    "羽绒服充绒量是多少": (
+        "您好，这款羽绒服的充绒量请以商品详情页的规格参数为准，不同尺码略有差异。",
+        {"issues": []}, 0.55),
 }
 SHOTS = ("login", "queue", "candidate", "answers", "audit", "dashboard")
 
@@ -67,8 +73,9 @@ def seed(rt: Any, url: str) -> dict[str, int]:
             values: dict[str, Any] = {"first_seen": now - timedelta(hours=3 + 7 * k)}
             if question in DRAFTS:
                 draft, flags, grounding = DRAFTS[question]
-                values |= {"draft": draft, "draft_status": "drafted", "flags": flags, "generator": "qwen2.5-7b-instruct",
-                           "scores": {"grounding": grounding, "chars": float(len(draft))}, "draft_latency_ms": 1840.0}
+                values |= {"draft": draft, "draft_status": "drafted", "flags": flags,
+                           "scores": {"grounding": grounding, "chars": float(len(draft))},
+                           "generator": "qwen2.5-7b-instruct", "draft_latency_ms": 1840.0}
             s.execute(update(Candidate).where(Candidate.id == cid).values(**values))
         # two weeks of earlier webhook calls, the automated share growing as answers are approved
         for day in range(15):
@@ -78,16 +85,17 @@ def seed(rt: Any, url: str) -> dict[str, int]:
                 answer_id = 1 + (j * j) % 10 if action == "answer" else None  # the demo answers, unevenly
                 if answer_id:
                     answers_repo.add_hits(s, {answer_id: 1})
+                at = now - timedelta(days=day, minutes=j * (1 if day == 0 else 7))
                 events_repo.insert(
-                    s, trace_id=f"demo-{day}-{j}", created_at=now - timedelta(days=day, minutes=j * (1 if day == 0 else 7)),
-                    conversation_id=f"demo-{day}-{j}", user_id="demo", query="（演示数据）", action=action,
-                    reason="demo", confidence=0.9 if answer_id else 0.4, answer_id=answer_id)
+                    s, trace_id=f"demo-{day}-{j}", created_at=at, conversation_id=f"demo-{day}-{j}",
+                    user_id="demo", query="（演示数据）", action=action, reason="demo",
+                    confidence=0.9 if answer_id else 0.4, answer_id=answer_id)
 
     rt.db.run(write)
     return ids
 
 
-def page_errors(driver: WebDriver) -> list[str]:
+def page_errors(driver: Any) -> list[str]:
     """Console errors since the last call: script errors and CSP refusals."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
@@ -139,7 +147,8 @@ def test_main_pages_render_cleanly(console_server, page: WebDriver, tmp_path: Pa
         if name in SHOTS:
             shoot(page, out, name)
         if name == "candidate":
-            assert page.find_element(By.ID, "safe-to-autosend") and "风险" in page.find_element(By.ID, "cand-status").find_element(By.XPATH, "..").text
+            assert page.find_element(By.ID, "safe-to-autosend").is_displayed()
+            assert "风险: 退款" in page.find_element(By.CSS_SELECTOR, ".page-head .meta").text
         if name == "dashboard":
             assert len(page.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4
     for name in SHOTS:

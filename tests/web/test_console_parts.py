@@ -30,7 +30,8 @@ def test_line_chart_leaves_gaps_and_escapes_labels() -> None:
 
 
 @pytest.mark.parametrize(("value", "integer", "expected"), [
-    (3, True, 4.0), (0, True, 4.0), (10, True, 20.0), (37, True, 40.0), (0.3, False, 0.4), (1234, True, 2000.0),
+    (3, True, 4.0), (0, True, 4.0), (10, True, 20.0), (37, True, 40.0), (0.3, False, 0.4),
+    (1234, True, 2000.0),
 ])
 def test_count_axes_end_on_round_numbers(value: float, integer: bool, expected: float) -> None:
     assert charts.nice_max(value, integer=integer) == expected
@@ -57,7 +58,8 @@ def test_every_string_exists_in_both_languages_with_the_same_placeholders() -> N
 
 def test_audit_diff_shows_only_what_changed() -> None:
     before = {"id": 1, "status": "pending", "draft": "草稿", "version": 1, "safe_to_autosend": False}
-    after = {"id": 1, "status": "approved", "draft": "草稿", "version": 2, "safe_to_autosend": True, "answer_id": 7}
+    after = {"id": 1, "status": "approved", "draft": "草稿", "version": 2, "safe_to_autosend": True,
+             "answer_id": 7}
     rows = {r["field"]: (r["before"], r["after"]) for r in diff(before, after)}
     assert rows == {"status": ("pending", "approved"), "safe_to_autosend": ("✗", "✓"), "answer_id": ("", "7")}
 
@@ -80,7 +82,8 @@ def db(tmp_path: Path) -> Database:
 def test_coverage_is_counted_per_china_day(db: Database) -> None:
     now = datetime(2025, 11, 11, 12, 0, tzinfo=DISPLAY_TZ)
     # 2025-11-10 17:30 UTC is already 11-11 in China
-    times = [(datetime(2025, 11, 10, 17, 30, tzinfo=UTC), "answer"), (datetime(2025, 11, 11, 1, 0, tzinfo=UTC), "handoff"),
+    times = [(datetime(2025, 11, 10, 17, 30, tzinfo=UTC), "answer"),
+             (datetime(2025, 11, 11, 1, 0, tzinfo=UTC), "handoff"),
              (datetime(2025, 11, 10, 15, 0, tzinfo=UTC), "answer")]
 
     def write(s):  # type: ignore[no-untyped-def]
@@ -100,7 +103,8 @@ def test_queue_size_and_approval_latency_come_from_candidates_audit_and_events(d
 
     def write(s):  # type: ignore[no-untyped-def]
         for i in range(3):
-            c = Candidate(status="pending", query=f"问题{i}", first_seen=now - timedelta(days=2, hours=i), draft="答")
+            c = Candidate(status="pending", query=f"问题{i}", draft="答",
+                          first_seen=now - timedelta(days=2, hours=i))
             c.examples = [CandidateExample(text=f"问题{i}")]
             s.add(c)
         s.flush()
@@ -122,10 +126,12 @@ def test_queue_size_and_approval_latency_come_from_candidates_audit_and_events(d
 
 def test_mining_runs_are_read_defensively(db: Database) -> None:
     assert mining_runs(db.engine) == []
-    table = Table("mining_runs", MetaData(), Column("id", Integer, primary_key=True), Column("status", String(16)),
-                  Column("started_at", DateTime), Column("n_intents", Integer))  # an older, smaller shape
+    # an older, smaller shape than mining/store.py's: the page shows whatever columns there are
+    table = Table("mining_runs", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("status", String(16)), Column("started_at", DateTime), Column("n_intents", Integer))
     table.create(db.engine)
     with db.engine.begin() as conn:
-        conn.execute(table.insert(), [{"status": "succeeded", "started_at": datetime(2025, 1, 1), "n_intents": 12}])
+        conn.execute(table.insert(), [{"status": "succeeded", "started_at": datetime(2025, 1, 1),
+                                       "n_intents": 12}])
     [run] = mining_runs(db.engine)
     assert run["status"] == "succeeded" and run["n_intents"] == 12 and "noise_share" not in run
