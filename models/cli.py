@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.settings import EmbedderSettings
+from models.settings import EmbedderSettings, GeneratorSettings
 
 SANITY = ("我的快递到哪里了", "帮我查一下包裹", "这件衣服有红色的吗")
 
@@ -34,6 +34,26 @@ def check_embedder(settings: EmbedderSettings) -> dict[str, object]:
     return row
 
 
+def check_generator(settings: GeneratorSettings) -> dict[str, object]:
+    """Build the configured generator and ask it for a short reply; never raises."""
+    from models.factory import build_generator
+    from models.ports import ChatMessage
+
+    row: dict[str, object] = {"backend": f"generator:{settings.backend}", "model": settings.model}
+    started = time.perf_counter()
+    try:
+        gen = build_generator(settings)
+        if gen is None:
+            row.update(ok=True, sane=True, note="no drafting: reviewers write answers")
+            return row
+        row["load_s"] = round(time.perf_counter() - started, 2)
+        out = gen.generate([ChatMessage("user", "你好")], max_new_tokens=8)
+        row.update(ok=True, sane=True, name=gen.name, latency_s=round(out.latency_s, 2))
+    except Exception as e:  # diagnostic command: report, don't crash
+        row.update(ok=False, error=f"{type(e).__name__}: {e}")
+    return row
+
+
 def register(app: typer.Typer) -> None:
     """Add ``backstop models ...``."""
     models_app = typer.Typer(help="Model backends: check what loads offline.", no_args_is_help=True)
@@ -50,7 +70,10 @@ def register(app: typer.Typer) -> None:
         """Load each embedder offline and check 我的快递到哪里了 ≈ 帮我查一下包裹 ≠ 这件衣服有红色的吗."""
         from pathlib import Path
 
+        from fallback.settings import load_settings
+
         rows = [check_embedder(EmbedderSettings(backend=b, cache_dir=Path(cache_dir))) for b in backend]  # type: ignore[arg-type]
+        rows.append(check_generator(load_settings().generator))
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
         else:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from starlette.routing import NoMatchFound
 
 from fallback.api.app import create_app
 from fallback.runtime import Runtime, build_runtime
@@ -34,6 +35,9 @@ CHROMIUM_FLAGS = (
     "--window-size=1360,900", "--lang=zh-CN", "--force-device-scale-factor=1",
 )
 PASSWORD = "correct-horse-1"
+# These tests are about the console, not the gate's calibration: an answer bar that every exact repeat of
+# an approved question clears, whichever calibration the embedder has bundled.
+GATING = {"answer_threshold": 0.5, "suggest_threshold": 0.05, "min_confidence": 0.5}
 
 
 def _missing(reason: str, *, module: bool = False) -> None:
@@ -53,7 +57,9 @@ def require_selenium() -> None:
 def console_app(runtime: Runtime) -> Any:
     """The service's app with the console mounted (``create_app`` includes it once it is wired)."""
     app = create_app(runtime.settings, runtime=runtime)
-    if not any(getattr(r, "path", "").startswith("/review") for r in app.routes):
+    try:
+        app.url_path_for("login_form")
+    except NoMatchFound:
         from fallback.web import console
 
         app.include_router(console.router)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web.conftest import PASSWORD, add_user, require_selenium
+from tests.web.conftest import GATING, PASSWORD, add_user, require_selenium
 
 require_selenium()
 
@@ -27,9 +27,6 @@ LIVE = "你们直播间几点开播，有主播讲解吗"
 LIVE_2 = "你们直播间几点开播呢"
 OFF_TOPIC = "今天天气怎么样"
 EDITED = "您好，直播间每晚19:30开播，主播会现场讲解面料和尺码。"
-# The console is under test here, not the gate's calibration: a bar every exact repeat of an approved
-# question clears, whichever calibration the embedder has bundled.
-GATING = {"answer_threshold": 0.5, "suggest_threshold": 0.05, "min_confidence": 0.5}
 
 
 def ask(url: str, query: str, message_id: str) -> dict[str, Any]:
