@@ -7,6 +7,7 @@ import typer
 
 def build_app() -> typer.Typer:
     """Build the root CLI: ``models``, service commands, ``mine`` and ``eval gating|mining|loop``."""
+    from backstop import db as db_cli
     from fallback import cli as fallback_cli
     from fallback.drafting import cli as drafting_cli
     from mining import cli as mining_cli
@@ -30,6 +31,7 @@ def build_app() -> typer.Typer:
     drafting_cli.register(app)
     mining_cli.register(app, eval_app)
     loop_cli.register(eval_app)
+    db_cli.register(app)
     return app
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import httpx
+from sqlalchemy import select
 
+from fallback.store import answers as answers_repo
+from fallback.store.schema import Answer
 from tests.fallback.conftest import call
-from tests.web.conftest import PASSWORD, add_user
+from tests.web.conftest import GATING, PASSWORD, add_user
 
 
 def login(url: str, username: str, next_url: str = "") -> httpx.Client:
@@ -85,3 +88,35 @@ def test_error_pages_and_roles(console_server) -> None:  # type: ignore[no-untyp
     assert api.status_code == 401 and api.json() == {"error": "login required"}
     assert alice.get("/review/static/console.css").headers["content-type"].startswith("text/css")
     assert alice.get("/review/static/..%2Fconsole.py").status_code == 404
+
+
+def test_answer_library_edit_validity_and_retire_take_effect_at_once(console_server) -> None:  # type: ignore[no-untyped-def]
+    rt, url = console_server(gating=GATING)
+    add_user(rt, "alice")
+    alice = login(url, "alice")
+    invoice = next(a for a in rt.db.run(lambda s: [answers_repo.snapshot(a) for a in s.scalars(select(Answer))])
+                   if a["question"] == "怎么开发票")
+    assert call(url, "怎么开发票", message_id="m1").json()["action"] == "answer"
+    listing = alice.get("/review/answers", params={"q": "发票"})
+    assert f"/review/answers/{invoice['id']}" in listing.text and "命中次数" in listing.text
+
+    new_text = "您好，确认收货后可在订单详情申请电子发票，1-3个工作日发到邮箱。"
+    r = alice.post(f"/review/answers/{invoice['id']}", data={
+        "version": invoice["version"], "text": new_text, "safe_to_autosend": "true",
+        "valid_until": "2099-12-31T23:59", "add_keys": "能开专票吗\n", "remove_keys": "可以开发票吗",
+        "csrf": csrf_of(alice)})
+    assert r.status_code == 303 and "msg=saved" in r.headers["location"]
+    served = call(url, "怎么开发票", message_id="m2").json()
+    assert served["action"] == "answer" and served["answer"] == new_text
+    saved = rt.db.run(lambda s: answers_repo.snapshot(answers_repo.get(s, invoice["id"])))
+    assert saved["valid_until"] == "2099-12-31T15:59:00+00:00"  # entered as China time
+    assert "能开专票吗" in saved["keys"] and "可以开发票吗" not in saved["keys"]
+
+    page = alice.get(f"/review/answers/{invoice['id']}")
+    assert 'value="2099-12-31T23:59"' in page.text and "已保存" not in page.text
+    r = alice.post(f"/review/answers/{invoice['id']}/status", data={
+        "version": saved["version"], "status": "retired", "csrf": csrf_of(alice)})
+    assert r.status_code == 303
+    assert call(url, "怎么开发票", message_id="m3").json()["action"] != "answer"
+    audit = alice.get("/review/audit", params={"entity": "answer", "actor": "alice"}).text
+    assert "下线" in audit and "修改" in audit and new_text in audit
