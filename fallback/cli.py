@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -51,7 +50,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         host = host or s.server.host
         port = port or s.server.port
         workers = workers or s.server.workers
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        from fallback.logs import configure
+
+        configure(s.log_level, json_format=s.log_json)
         err.print(f"[bold]Backstop[/] on http://{host}:{port}  ·  API docs: http://{host}:{port}/docs"
                   f"  ·  reviewer console: http://{host}:{port}/review  ·  embedder: {s.embedder.backend}"
                   f"  ·  database: {s.resolved_database_url}")
@@ -70,7 +71,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         """Fit the confidence calibration and thresholds for the configured embedder and save them."""
         from fallback import calibration as cal_io
         from fallback.datasets import read_jsonl
-        from fallback.evaluation import fit_calibration, evaluate_intents
+        from fallback.evaluation import evaluate_intents, fit_calibration
         from models.ports import embedder_identity
 
         emb = _embedder(embedder)

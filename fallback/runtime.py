@@ -48,7 +48,7 @@ def build_runtime(
     settings: Settings,
     *,
     embedder: Embedder | None = None,
-    generator: Generator | None | bool = True,
+    generator: Generator | bool | None = True,
     db: Database | None = None,
     start: bool = True,
 ) -> Runtime:

@@ -22,6 +22,7 @@ from fallback.answer_index import AnswerIndex
 from fallback.domain import Action, Decision, KeyMatch
 from fallback.gating import Calibration, Policy
 from fallback.grouping import CandidateGrouper
+from fallback.logs import trace_id_var
 from fallback.masking import mask, mask_mapping
 from fallback.normalize import cache_key, normalize
 from fallback.safety import SafetyPolicy, detect_injection
@@ -146,6 +147,7 @@ class FallbackService:
         """Decide, log and (when needed) queue a draft for one bot call."""
         started = time.perf_counter()
         trace_id = uuid.uuid4().hex
+        trace_id_var.set(trace_id)
         if req.message_id:
             prior = self.db.run(lambda s: events_repo.find(s, req.conversation_id, req.message_id))
             if prior is not None:

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from models.settings import EmbedderSettings, GeneratorSettings
 
@@ -123,6 +128,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Index files, model cache, SQLite database.")
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file in data_dir.")
     seed_demo: bool = Field(False, description="Seed demo answers into an empty database at start.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = Field(True, description="Structured JSON logs (one object a line) with trace ids.")
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)  # type: ignore[arg-type]
     gating: GatingSettings = Field(default_factory=GatingSettings)  # type: ignore[arg-type]

@@ -7,10 +7,10 @@ from fastapi import FastAPI
 
 def app() -> FastAPI:
     """Build the app from environment settings (each uvicorn worker calls this once)."""
-    import logging
-
     from fallback.api.app import create_app
+    from fallback.logs import configure
     from fallback.settings import load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app(load_settings())
+    settings = load_settings()
+    configure(settings.log_level, json_format=settings.log_json)
+    return create_app(settings)

@@ -96,8 +96,8 @@ def update_answer(
     add_keys: Iterable[str] = (),
     remove_keys: Iterable[str] = (),
     safe_to_autosend: bool | None = None,
-    valid_from: datetime | None | type[Ellipsis] = ...,
-    valid_until: datetime | None | type[Ellipsis] = ...,
+    valid_from: datetime | type[Ellipsis] | None = ...,
+    valid_until: datetime | type[Ellipsis] | None = ...,
     status: str | None = None,
 ) -> Answer:
     """Edit an answer under optimistic concurrency; raise ``StaleVersion`` if it moved on."""

@@ -97,7 +97,7 @@ def _reference_rows(s: Session, refs: list[dict[str, Any]]) -> list[dict[str, An
             "answer_id": r.get("answer_id"), "score": float(r.get("score") or 0.0),
             "question": r.get("question") or (a.question if a else ""),
             "text": r.get("text") or (a.text if a else ""),
-            "status": r.get("status") or (a.status if a else "missing"),
+            "status": a.status if a else "missing", "version": a.version if a else None,
         })
     return out
 
@@ -146,11 +146,17 @@ def approve(
     pick: Annotated[str, Form()] = "",
     safe_to_autosend: Annotated[bool, Form()] = False,
     valid_from: Annotated[str, Form()] = "", valid_until: Annotated[str, Form()] = "",
+    into: Annotated[str, Form(pattern=r"^(\d+:\d+)?$")] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    """Approve as drafted (``mode=draft``) or with the edited text; served as soon as this returns."""
+    """Approve as drafted (``mode=draft``) or with the edited text; served as soon as this returns.
+
+    ``into`` = ``answer_id:version`` attaches the checked wordings to that existing answer instead (the
+    question is already answered; its text is kept).
+    """
     started = time.perf_counter()
-    edited = _clean_text(text) if mode == "edited" else None
+    into_answer = tuple(int(x) for x in into.split(":")) if into else None
+    edited = _clean_text(text) if mode == "edited" and into_answer is None else None
     # with ``pick`` the form showed the example checkboxes: an empty selection means "no paraphrases"
     keys = (paraphrases or []) if pick else None
     window_from, window_until = parse_input_dt(valid_from), parse_input_dt(valid_until)
@@ -160,6 +166,7 @@ def approve(
             s, candidate_id, expected_version=version, actor=me.username, text=edited,
             question=key_text(question) if question.strip() else None, paraphrases=keys,
             safe_to_autosend=safe_to_autosend, valid_from=window_from, valid_until=window_until,
+            into_answer=(into_answer[0], into_answer[1]) if into_answer else None,
         )
         return a.id
 

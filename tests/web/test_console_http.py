@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from fallback.store import answers as answers_repo
+from fallback.store import review as review_repo
 from fallback.store.schema import Answer
 from tests.fallback.conftest import call
 from tests.web.conftest import GATING, PASSWORD, add_user
@@ -83,6 +84,20 @@ def test_error_pages_and_roles(console_server) -> None:  # type: ignore[no-untyp
     refused = alice.post("/review/users", data={"username": "eve", "password": "eve-password-1",
                                                 "role": "admin", "csrf": csrf_of(alice)})
     assert refused.status_code == 403 and "eve" not in login(url, "root").get("/review/users").text
+    # "same question": the wordings become keys of an existing answer instead of a new answer
+    asked = "运费到底要多少钱"
+    merge_cid = call(url, asked, message_id="m2").json()["candidate_id"]
+    freight = rt.db.run(lambda s: answers_repo.snapshot(
+        s.scalars(select(Answer).where(Answer.question == "运费怎么算")).one()))
+    page = alice.get(f"/review/candidates/{merge_cid}").text
+    assert f'data-merge="{freight["id"]}"' in page
+    r = alice.post(f"/review/candidates/{merge_cid}/approve", data={
+        "version": 1, "pick": "1", "paraphrases": rt.db.run(lambda s: review_repo.get(s, merge_cid).query),
+        "into": f"{freight['id']}:{freight['version']}", "text": "", "csrf": csrf_of(alice)})
+    assert r.status_code == 303, r.text
+    merged = rt.db.run(lambda s: answers_repo.snapshot(answers_repo.get(s, freight["id"])))
+    assert len(merged["keys"]) == len(freight["keys"]) + 1 and merged["text"] == freight["text"]
+    assert rt.db.run(lambda s: review_repo.get(s, merge_cid).answer_id) == freight["id"]
     # the JSON API keeps its JSON errors
     api = httpx.get(f"{url}/v1/review/candidates", timeout=30)
     assert api.status_code == 401 and api.json() == {"error": "login required"}
@@ -90,12 +105,12 @@ def test_error_pages_and_roles(console_server) -> None:  # type: ignore[no-untyp
     assert alice.get("/review/static/..%2Fconsole.py").status_code == 404
 
 
-def test_answer_library_edit_validity_and_retire_take_effect_at_once(console_server) -> None:  # type: ignore[no-untyped-def]
+def test_answer_edits_validity_and_retirement_take_effect_at_once(console_server) -> None:  # type: ignore[no-untyped-def]
     rt, url = console_server(gating=GATING)
     add_user(rt, "alice")
     alice = login(url, "alice")
-    invoice = next(a for a in rt.db.run(lambda s: [answers_repo.snapshot(a) for a in s.scalars(select(Answer))])
-                   if a["question"] == "怎么开发票")
+    invoice = rt.db.run(lambda s: answers_repo.snapshot(
+        s.scalars(select(Answer).where(Answer.question == "怎么开发票")).one()))
     assert call(url, "怎么开发票", message_id="m1").json()["action"] == "answer"
     listing = alice.get("/review/answers", params={"q": "发票"})
     assert f"/review/answers/{invoice['id']}" in listing.text and "命中次数" in listing.text
@@ -113,7 +128,7 @@ def test_answer_library_edit_validity_and_retire_take_effect_at_once(console_ser
     assert "能开专票吗" in saved["keys"] and "可以开发票吗" not in saved["keys"]
 
     page = alice.get(f"/review/answers/{invoice['id']}")
-    assert 'value="2099-12-31T23:59"' in page.text and "已保存" not in page.text
+    assert 'value="2099-12-31T23:59"' in page.text  # shown back in China time
     r = alice.post(f"/review/answers/{invoice['id']}/status", data={
         "version": saved["version"], "status": "retired", "csrf": csrf_of(alice)})
     assert r.status_code == 303

@@ -6,10 +6,10 @@ Create Date: 2026-11-27 14:42:08.496645
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import fallback.store.base
+from alembic import op
 
+import fallback.store.base
 
 revision = '0001'
 down_revision = None
