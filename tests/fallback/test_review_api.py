@@ -116,3 +116,24 @@ def test_answer_edit_retire_and_validity(start_server) -> None:  # type: ignore[
                                                                  "clear_validity": True})
     assert r.status_code == 200 and r.json()["answer"]["status"] == "retired"
     assert call(url, "双十一有什么活动", message_id="c").json()["action"] != "answer"
+
+
+def test_approval_on_one_instance_is_served_by_another_within_a_second(start_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    rt_a, url_a = start_server(data_dir=tmp_path / "a")
+    overrides = {} if rt_a.settings.database_url else {"database_url": rt_a.settings.resolved_database_url}
+    _rt_b, url_b = start_server(data_dir=tmp_path / "b", **overrides)  # same database, own index file
+    cid = call(url_a, QUERY, message_id="m1").json()["candidate_id"]
+    alice = login(url_a, rt_a, "alice")
+    v = alice.get(f"/v1/review/candidates/{cid}").json()["version"]
+    assert alice.post(f"/v1/review/candidates/{cid}/approve", json={"version": v, "text": "每晚八点开播。"}).status_code == 200
+    approved_at = time.perf_counter()
+    got = None
+    while time.perf_counter() - approved_at < 3:
+        got = call(url_b, QUERY, conversation_id="other", message_id=f"b{time.perf_counter()}").json()
+        if got["action"] == "answer":
+            break
+        time.sleep(0.05)
+    assert got is not None and got["action"] == "answer" and got["answer"] == "每晚八点开播。"
+    assert time.perf_counter() - approved_at < 1.5

@@ -19,11 +19,12 @@ from fallback.store import answers as answers_repo
 from fallback.store import events as events_repo
 from fallback.store.schema import Candidate
 from tests.web.conftest import REPO, add_user, require_selenium
-from tests.web.test_console_e2e import ask, flash, log_in
+from tests.web.test_console_e2e import ask, flash, log_in, press
 
 require_selenium()
 
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -95,6 +96,11 @@ def seed(rt: Any, url: str) -> dict[str, int]:
     return ids
 
 
+def press_in(element: Any, key: str) -> None:
+    """A key press wherever the focus is (the dialog focuses its confirm button)."""
+    element.parent.switch_to.active_element.send_keys(key)
+
+
 def page_errors(driver: Any) -> list[str]:
     """Console errors since the last call: script errors and CSP refusals."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
@@ -151,6 +157,13 @@ def test_main_pages_render_cleanly(console_server, page: WebDriver, tmp_path: Pa
             assert "风险: 退款" in page.find_element(By.CSS_SELECTOR, ".page-head .meta").text
         if name == "dashboard":
             assert len(page.find_elements(By.CSS_SELECTOR, "svg.chart")) == 4
+    # the quick approval from the queue: a opens the confirmation, Enter approves the draft as written
+    page.get(f"{url}/review/queue")
+    press(page, "a")
+    dialog = page.find_element(By.ID, "approve-dialog")
+    assert dialog.is_displayed() and "直播间" in dialog.text
+    press_in(dialog, Keys.ENTER)
+    assert f"#{ids['你们直播间几点开播']}" in flash(page)
     for name in SHOTS:
         png = (out / f"{name}.png").read_bytes()
         width, height = struct.unpack(">II", png[16:24])
