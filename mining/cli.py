@@ -162,7 +162,7 @@ def export_kb_command(
     ] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
 ) -> None:
-    """Push the approved answers (``answers``, status active) to a Coze text knowledge base."""
+    """Push the approved answers (table answers, status active) to a Coze text knowledge base."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 

@@ -36,6 +36,7 @@ case "$MODE" in
     ;;
   test)
     bash scripts/services.sh || true
+    bash scripts/browser.sh || true
     exec python -m pytest "$@"
     ;;
   *)

@@ -96,6 +96,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
     errors.install(app)
     app.include_router(webhook.router)
     app.include_router(review.router)
+    from fallback.web import console
+
+    app.include_router(console.router)
 
     app.include_router(ops.router)
     app.state.metrics = ops.Metrics()

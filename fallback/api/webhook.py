@@ -6,7 +6,7 @@ import logging
 import uuid
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 
 from fallback.api.deps import RuntimeDep, ServiceAuth
 from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
@@ -33,8 +33,6 @@ COZE_HEADERS = {
 async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> FallbackOut:
     """Decide within the deadline: answer, pending_review, handoff or blocked (always HTTP 200)."""
     if len(body.query) > rt.settings.server.max_query_chars:
-        from fastapi import HTTPException
-
         raise HTTPException(422, f"query longer than {rt.settings.server.max_query_chars} characters")
     limits = request.app.state.limits
     if not limits["user"].allow(body.user_id) or (body.bot_id and not limits["bot"].allow(body.bot_id)):
