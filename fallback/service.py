@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fallback import gating
-from fallback.answer_index import AnswerIndex
+from fallback.answer_index import AnswerIndex, use_one_search_thread
 from fallback.domain import Action, Decision, KeyMatch
 from fallback.gating import Calibration, Policy
 from fallback.grouping import CandidateGrouper
@@ -146,6 +146,7 @@ class FallbackService:
     def handle(self, req: FallbackRequest) -> FallbackResult:
         """Decide, log and (when needed) queue a draft for one bot call."""
         started = time.perf_counter()
+        use_one_search_thread()
         trace_id = uuid.uuid4().hex
         trace_id_var.set(trace_id)
         if req.message_id:

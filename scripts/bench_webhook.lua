@@ -85,7 +85,7 @@ function request()
   pos = pos + stride
   sent = sent + 1
   local id = run_id .. "-" .. tid .. "-" .. sent
-  local body = '{"query":' .. queries[i] .. ',"user_id":"bench-u' .. (sent % 997) ..
+  local body = '{"query":' .. queries[i] .. ',"user_id":"bench-u' .. tid .. '-' .. (sent % 4999) ..
       '","conversation_id":"c-' .. id .. '","message_id":"m-' .. id .. '"}'
   return wrk.format(nil, nil, nil, body)
 end

@@ -299,8 +299,8 @@ def profiler(args: argparse.Namespace, server: Server, rate: int, duration: floa
 # ------------------------------------------------------------------------------------------ main
 def fmt_table(results: list[dict[str, Any]], p99_goal_ms: float) -> str:
     head = ("| offered req/s | achieved req/s | P50 ms | P95 ms | P99 ms | max ms | errors | late sends "
-            "| answer / review / handoff | cached | server CPU | verdict |")
-    lines = [head, "|" + "---|" * 12]
+            "| answer / review / handoff | cached | server CPU | CPU ms/req | verdict |")
+    lines = [head, "|" + "---|" * 13]
     for r in results:
         acts = r["server"].get("actions", {})
         verdict = ("saturated" if r["saturated"] else
@@ -309,7 +309,8 @@ def fmt_table(results: list[dict[str, Any]], p99_goal_ms: float) -> str:
             f"| {r['rate']} | {r['throughput']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
             f"| {r['max_ms']:.0f} | {r['errors']} | {r['late_share'] * 100:.1f}% "
             f"| {acts.get('answer', 0)} / {acts.get('pending_review', 0)} / {acts.get('handoff', 0)} "
-            f"| {r['server'].get('cached_share', 0) * 100:.0f}% | {r['server_cpu']:.2f} cores | {verdict} |")
+            f"| {r['server'].get('cached_share', 0) * 100:.0f}% | {r['server_cpu']:.2f} cores "
+            f"| {1000 * r['server_cpu'] / max(r['throughput'], 1e-9):.1f} | {verdict} |")
     return "\n".join(lines)
 
 

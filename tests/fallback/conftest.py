@@ -88,3 +88,18 @@ def start_server(default_embedder: Any, tmp_path: Path, database_url: str) -> It
 def call(url: str, query: str, *, token: str = TOKENS[0], **fields: Any) -> httpx.Response:
     body = {"query": query, "user_id": "u-1", "conversation_id": "c-1", **fields}
     return httpx.post(f"{url}/v1/fallback", json=body, headers={"X-Backstop-Token": token}, timeout=30)
+
+
+# the text columns that hold (masked) customer input; floats such as similarity scores are left out
+# because a digit scanner can mistake them for card numbers
+TEXT_COLUMNS = {"events": "query, slots, client, response, matches", "candidates": "query, context, draft",
+                "candidate_examples": "text", "draft_jobs": "last_error"}
+
+
+def text_dump(rt: Runtime) -> str:
+    """Every stored text column of customer input, as one string (for personal-data scans)."""
+    from sqlalchemy import text
+
+    with rt.db.engine.connect() as conn:
+        return "\n".join(str(row) for t, cols in TEXT_COLUMNS.items()
+                         for row in conn.execute(text(f"SELECT {cols} FROM {t}")))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from fallback.masking import contains_pii
 from fallback.store.schema import Candidate, Event
-from tests.fallback.conftest import TOKENS, call
+from tests.fallback.conftest import TOKENS, call, text_dump
 
 PHONE, ID_CARD, CARD = "13812345678", "11010519491231002X", "6222021234567890128"
 
@@ -54,12 +53,7 @@ def test_no_personal_data_in_database_or_logs(start_server, caplog) -> None:  # 
     history = [{"role": "user", "content": f"打我电话 {PHONE}"}]
     r = call(url, q, message_id="pii", history=history, slots={"phone": PHONE}).json()
     assert r["action"] in ("answer", "pending_review", "handoff")
-    dump = []
-    with rt.db.engine.connect() as conn:
-        for table in ("events", "candidates", "candidate_examples"):
-            dump += [json.dumps([str(v) for v in row], ensure_ascii=False)
-                     for row in conn.execute(text(f"SELECT * FROM {table}"))]
-    blob = "\n".join(dump) + "\n".join(rec.getMessage() for rec in caplog.records)
+    blob = text_dump(rt) + "\n".join(rec.getMessage() for rec in caplog.records)
     for secret in (PHONE, ID_CARD, CARD):
         assert secret not in blob
     assert not contains_pii(blob)
