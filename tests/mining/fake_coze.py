@@ -11,6 +11,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,6 +43,7 @@ class FakeCozeState:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     chunk_strategies: list[Any] = field(default_factory=list)
     fail_names: set[str] = field(default_factory=set)
+    jwt_public_keys: dict[str, str] = field(default_factory=dict)  # kid -> PEM, for OAuth JWT apps
     ids: itertools.count = field(default_factory=lambda: itertools.count(7_400_000_000_000_000_001))
 
 
@@ -86,6 +88,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         path = self.path.split("?")[0]
         state.calls.append((path, body))
+        if path == "/api/permission/oauth2/token":
+            self._oauth_token(body)
+            return
         if self.headers.get("Authorization") != f"Bearer {state.token}":
             self._reply(401, {"code": 4100, "msg": "authentication is invalid"})
             return
@@ -104,6 +109,25 @@ class _Handler(BaseHTTPRequestHandler):
             self._process(body)
         else:
             self._reply(404, {"code": 4004, "msg": f"no route {path}"})
+
+    def _oauth_token(self, body: dict[str, Any]) -> None:
+        """JWT bearer grant: verify the app's RS256 JWT against its registered public key."""
+        from authlib.jose import jwt
+        from authlib.jose.errors import JoseError
+
+        assertion = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        try:
+            header = json.loads(base64.urlsafe_b64decode(assertion.split(".")[0] + "=="))
+            claims = jwt.decode(assertion, self.state.jwt_public_keys[header["kid"]])
+            claims.validate()
+        except (JoseError, KeyError, ValueError) as e:
+            self._reply(401, {"error_code": "invalid_client", "error_message": f"bad JWT: {e}"})
+            return
+        if body.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            self._reply(400, {"error_code": "invalid_request", "error_message": "unsupported grant_type"})
+            return
+        expires = int(time.time()) + int(body.get("duration_seconds", 900))
+        self._reply(200, {"access_token": self.state.token, "expires_in": expires, "token_type": "Bearer"})
 
     def _create(self, body: dict[str, Any]) -> None:
         state = self.state

@@ -104,6 +104,33 @@ def test_push_qa_pairs_takes_plain_tuples(server: FakeCozeServer) -> None:
     assert len(report.created) == 1 and report.ok
 
 
+def test_jwt_app_auth_gets_a_token_then_pushes(server: FakeCozeServer, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (tmp_path / "app.pem").write_bytes(pem)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    server.state.jwt_public_keys["kid-1"] = public.decode("ascii")
+    settings = CozeSettings(
+        base_url=server.base_url,
+        auth="jwt",
+        jwt_client_id="1180000000001",
+        jwt_public_key_id="kid-1",
+        jwt_private_key_file=tmp_path / "app.pem",
+        dataset_id=server.state.dataset_id,
+        poll_interval_s=0.01,
+    )
+    report = push_qa_pairs([("运费谁出？", "退货运费由卖家承担。")], settings)
+    assert len(report.created) == 1 and report.ok
+    assert server.state.calls[0][0] == "/api/permission/oauth2/token"
+
+
 def test_export_kb_command_reads_active_answers(
     server: FakeCozeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

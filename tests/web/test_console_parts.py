@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, text
 
 from fallback.store import answers as answers_repo
 from fallback.store import review as review_repo
@@ -129,6 +129,9 @@ def test_mining_runs_are_read_defensively(db: Database) -> None:
     # an older, smaller shape than mining/store.py's: the page shows whatever columns there are
     table = Table("mining_runs", MetaData(), Column("id", Integer, primary_key=True),
                   Column("status", String(16)), Column("started_at", DateTime), Column("n_intents", Integer))
+    with db.engine.begin() as conn:  # the full tables exist when mining.store was imported earlier
+        conn.execute(text("DROP TABLE IF EXISTS mining_intents"))
+        conn.execute(text("DROP TABLE IF EXISTS mining_runs"))
     table.create(db.engine)
     with db.engine.begin() as conn:
         conn.execute(table.insert(), [{"status": "succeeded", "started_at": datetime(2025, 1, 1),
