@@ -47,7 +47,7 @@ class PcaReducer:
         from sklearn.decomposition import PCA
 
         n = min(self.n_components, vectors.shape[0], vectors.shape[1])
-        if n < 1:
+        if n < 1 or vectors.shape[0] < 2:  # PCA of one point is undefined
             return np.zeros((vectors.shape[0], self.n_components), dtype=np.float32)
         out = PCA(n_components=n, random_state=self.seed).fit_transform(vectors)
         if n < self.n_components:  # keep the promised width for tiny inputs

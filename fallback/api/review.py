@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -23,6 +24,11 @@ from fallback.store.schema import Answer, AuditEntry, User
 
 router = APIRouter(tags=["review"])
 
+MAX_INT = 2_147_483_647  # ids and versions are 32-bit in the database: bigger ones are 422, not 500
+Version = Annotated[int, Field(ge=0, le=MAX_INT)]
+CandidateId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
+AnswerId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
+
 
 def key_text(text: str) -> str:
     """Keys are stored the way queries arrive: normalised and masked."""
@@ -35,7 +41,7 @@ class LoginIn(BaseModel):
 
 
 class ApproveIn(BaseModel):
-    version: int
+    version: Version
     text: str | None = Field(None, max_length=4000, description="Edited answer; default: the draft.")
     question: str | None = Field(None, max_length=500, description="Canonical question; default: the query.")
     paraphrases: list[str] | None = Field(None, description="Grouped queries to key the answer by (default all).")
@@ -43,23 +49,23 @@ class ApproveIn(BaseModel):
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     label: str | None = Field(None, max_length=128, description="The intent this answer serves, if known.")
-    answer_id: int | None = Field(None, description="Attach the queries to this existing answer instead.")
-    answer_version: int | None = Field(None, description="The existing answer's version (with answer_id).")
+    answer_id: int | None = Field(None, ge=1, le=MAX_INT, description="Attach the queries to this existing answer instead.")
+    answer_version: int | None = Field(None, ge=0, le=MAX_INT, description="The existing answer's version (with answer_id).")
 
 
 class RejectIn(BaseModel):
-    version: int
+    version: Version
     reason: str = Field(..., min_length=1, max_length=500)
 
 
 class AssignIn(BaseModel):
-    version: int
+    version: Version
     assignee: str | None = Field(None, max_length=64)
 
 
 class BulkItem(BaseModel):
-    id: int
-    version: int
+    id: Annotated[int, Field(ge=1, le=MAX_INT)]
+    version: Version
 
 
 class BulkIn(BaseModel):
@@ -78,7 +84,7 @@ class AnswerCreate(BaseModel):
 
 
 class AnswerPatch(BaseModel):
-    version: int
+    version: Version
     text: str | None = Field(None, min_length=1, max_length=4000)
     add_keys: list[str] = Field(default_factory=list)
     remove_keys: list[str] = Field(default_factory=list)
@@ -127,8 +133,8 @@ def me(r: ReviewerDep) -> dict[str, Any]:
 def list_candidates(
     rt: RuntimeDep, _r: ReviewerDep,
     status: str | None = Query("pending"), risk: bool | None = None, q: str | None = Query(None, max_length=200),
-    min_count: int = Query(1, ge=1), sort: Literal["frequency", "age", "recent"] = "frequency",
-    assignee: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+    min_count: int = Query(1, ge=1, le=MAX_INT), sort: Literal["frequency", "age", "recent"] = "frequency",
+    assignee: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> dict[str, Any]:
     f = review_repo.CandidateFilter(status=status or None, risk=risk, q=q, min_count=min_count, sort=sort,
                                     assignee=assignee, limit=limit, offset=offset)
@@ -141,12 +147,12 @@ def list_candidates(
 
 
 @router.get("/v1/review/candidates/{candidate_id}")
-def get_candidate(candidate_id: int, rt: RuntimeDep, _r: ReviewerDep) -> dict[str, Any]:
+def get_candidate(candidate_id: CandidateId, rt: RuntimeDep, _r: ReviewerDep) -> dict[str, Any]:
     return rt.db.run(lambda s: review_repo.snapshot(review_repo.get(s, candidate_id)))
 
 
 @router.post("/v1/review/candidates/{candidate_id}/approve")
-def approve(candidate_id: int, body: ApproveIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
+def approve(candidate_id: CandidateId, body: ApproveIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     started = time.perf_counter()
 
     def tx(s: Any) -> dict[str, Any]:
@@ -165,7 +171,7 @@ def approve(candidate_id: int, body: ApproveIn, rt: RuntimeDep, r: ReviewerDep) 
 
 
 @router.post("/v1/review/candidates/{candidate_id}/reject")
-def reject(candidate_id: int, body: RejectIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
+def reject(candidate_id: CandidateId, body: RejectIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     c = rt.db.run(lambda s: review_repo.snapshot(
         review_repo.reject(s, candidate_id, expected_version=body.version, actor=r.username, reason=body.reason)))
     rt.service.grouper.discard([candidate_id])
@@ -173,7 +179,7 @@ def reject(candidate_id: int, body: RejectIn, rt: RuntimeDep, r: ReviewerDep) ->
 
 
 @router.post("/v1/review/candidates/{candidate_id}/assign")
-def assign(candidate_id: int, body: AssignIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
+def assign(candidate_id: CandidateId, body: AssignIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     return rt.db.run(lambda s: review_repo.snapshot(review_repo.assign(
         s, candidate_id, expected_version=body.version, actor=r.username, assignee=body.assignee)))
 
@@ -205,7 +211,7 @@ def bulk(body: BulkIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
 def list_answers(
     rt: RuntimeDep, _r: ReviewerDep, q: str | None = Query(None, max_length=200),
     status: Literal["active", "retired"] | None = None, limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> dict[str, Any]:
     def read(s: Any) -> dict[str, Any]:
         from sqlalchemy.orm import selectinload
@@ -232,12 +238,12 @@ def create_answer(body: AnswerCreate, rt: RuntimeDep, r: ReviewerDep) -> dict[st
 
 
 @router.get("/v1/review/answers/{answer_id}")
-def get_answer(answer_id: int, rt: RuntimeDep, _r: ReviewerDep) -> dict[str, Any]:
+def get_answer(answer_id: AnswerId, rt: RuntimeDep, _r: ReviewerDep) -> dict[str, Any]:
     return rt.db.run(lambda s: answers_repo.snapshot(answers_repo.get(s, answer_id)))
 
 
 @router.patch("/v1/review/answers/{answer_id}")
-def patch_answer(answer_id: int, body: AnswerPatch, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
+def patch_answer(answer_id: AnswerId, body: AnswerPatch, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     started = time.perf_counter()
     validity: dict[str, Any] = {}
     if body.clear_validity:
@@ -257,8 +263,8 @@ def patch_answer(answer_id: int, body: AnswerPatch, rt: RuntimeDep, r: ReviewerD
 # audit & users -----------------------------------------------------------------------------------
 @router.get("/v1/review/audit")
 def audit_log(
-    rt: RuntimeDep, _r: ReviewerDep, entity: str | None = None, entity_id: int | None = None,
-    actor: str | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+    rt: RuntimeDep, _r: ReviewerDep, entity: str | None = None, entity_id: int | None = Query(None, ge=0, le=MAX_INT),
+    actor: str | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> dict[str, Any]:
     def read(s: Any) -> dict[str, Any]:
         stmt = select(AuditEntry)
