@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -49,6 +50,34 @@ class BodyLimit:
             await self.app(scope, limited, send)
         except _TooLarge:
             await _too_large(send)
+
+
+class RequestTiming:
+    """Observes each request's latency by route and status into ``app.state.metrics`` (plain ASGI).
+
+    Same measurement as a ``@app.middleware("http")`` function (start of the call to the start of the
+    response), without Starlette's ``BaseHTTPMiddleware``, which wraps every request in an extra task,
+    memory streams and a streaming response: that wrapping was ~19% of the event loop's samples under load.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                metrics: ops.Metrics | None = getattr(scope["app"].state, "metrics", None)
+                if metrics is not None:
+                    path = getattr(scope.get("route"), "path", "unmatched")
+                    metrics.latency.labels(path, str(message["status"])).observe(time.perf_counter() - started)
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 class _TooLarge(Exception):
@@ -105,6 +134,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
     srv = settings.server
     app.state.limits = {"user": RateLimiter(srv.user_rate_per_s, srv.user_burst),
                         "bot": RateLimiter(srv.bot_rate_per_s, srv.bot_burst)}
-    app.middleware("http")(ops.timing_middleware)
+    app.add_middleware(RequestTiming)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)  # type: ignore[arg-type]
     return app
