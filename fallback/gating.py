@@ -6,15 +6,17 @@ Order of the rules (each one is a row in ``tests/fallback/test_gating.py``):
 2. confidence below ``suggest_threshold`` -> ``handoff`` (draft requested);
 3. confidence below the answer bar (``max(answer_threshold, min_confidence)``), or the best answer is
    retired / outside its validity window -> ``pending_review`` (draft requested);
-4. the query touches a risk topic (or looks like prompt injection) and the answer is not flagged safe
+4. the query and the matched key state different numbers -> ``pending_review``;
+5. the query touches a risk topic (or looks like prompt injection) and the answer is not flagged safe
    to auto-send -> ``pending_review``;
-5. the outgoing answer contains a banned (广告法) term -> ``blocked``;
-6. otherwise ``answer``.
+6. the outgoing answer contains a banned (广告法) term -> ``blocked``;
+7. otherwise ``answer``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +102,15 @@ def rank(matches: Sequence[KeyMatch], vote_k: int = 10, exact_answers: frozenset
                   features=Features(top_score, top_score - runner_up, vote, sharp, support, exact))
 
 
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def numbers_conflict(query: str, key: str) -> bool:
+    """Both texts state numbers and the sets differ (placeholders such as ``[手机号]`` hold none)."""
+    q, k = set(NUMBER.findall(query)), set(NUMBER.findall(key))
+    return bool(q) and bool(k) and q != k
+
+
 def _share(window: Sequence[KeyMatch], weights: Sequence[float], answer_id: int) -> float:
     total = sum(weights)
     mine = sum(w for m, w in zip(window, weights, strict=True) if m.answer_id == answer_id)
@@ -115,6 +126,7 @@ def decide(
     now: datetime,
     risk_terms: Sequence[str] = (),
     banned_terms: Sequence[str] = (),
+    number_conflict: bool = False,
 ) -> Decision:
     """Apply the gating rules.
 
@@ -126,6 +138,8 @@ def decide(
         now: the current time (validity windows).
         risk_terms: risk-lexicon or injection hits found in the query and recent history.
         banned_terms: banned-word hits found in ``answer.text``.
+        number_conflict: the query and the matched key both state numbers, and not the same ones
+            (满99 vs 满199): embeddings barely see numbers, so such a match is never auto-sent.
     """
     if ranked.features is None or answer is None:
         return Decision(Action.HANDOFF, "no_match", 0.0, request_draft=True, risk_terms=tuple(risk_terms))
@@ -143,6 +157,8 @@ def decide(
         return review("below_answer_threshold")
     if not answer.live_at(now):
         return review("answer_not_live")
+    if number_conflict:
+        return review("number_mismatch")
     if risk and not answer.safe_to_autosend:
         return review("risk_topic")
     if banned_terms:

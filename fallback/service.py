@@ -182,9 +182,11 @@ class FallbackService:
             self.db.run(lambda s: answers_repo.as_candidates(s, [top_id])).get(top_id) if top_id else None
         )
         banned = self.safety.banned_terms(answer.text) if answer else []
+        top_key = next((m.text for m in sorted(matches, key=lambda m: -m.score) if m.answer_id == top_id), "")
         decision = gating.decide(
             ranked, answer, calibration=self.calibration, policy=self.policy,
             now=datetime.now(UTC), risk_terms=risk, banned_terms=banned,
+            number_conflict=gating.numbers_conflict(text, top_key),
         )
         references = [
             {"answer_id": a_id, "score": round(score, 4)} for a_id, score in ranked.answers[:5]

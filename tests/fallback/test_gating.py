@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fallback.domain import Action, AnswerCandidate, Features, KeyMatch, Ranked
-from fallback.gating import Calibration, Policy, decide, rank
+from fallback.gating import Calibration, Policy, decide, numbers_conflict, rank
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 # identity-like calibration: confidence = sigmoid(40 * (top_score - 0.9)); the other features are ignored
@@ -88,3 +88,19 @@ def test_exact_key_match_of_one_answer_is_certain() -> None:
     assert r.features is not None and r.features.exact and CAL.confidence(r.features) == 1.0
     shared = rank(matches, exact_answers=frozenset({10, 20}))  # the same key text on two answers
     assert shared.features is not None and not shared.features.exact
+
+
+@pytest.mark.parametrize(("query", "key", "conflict"), [
+    ("满199包邮吗", "满99包邮吗", True),
+    ("满99包邮吗", "满99包邮吗", False),
+    ("包邮吗", "满99包邮吗", False),  # the query states no number: nothing to contradict
+    ("我的手机[手机号]收不到验证码", "收不到验证码怎么办", False),
+    ("第1号直播间", "第0号直播间", True),
+])
+def test_numbers_conflict(query: str, key: str, conflict: bool) -> None:
+    assert numbers_conflict(query, key) is conflict
+
+
+def test_number_mismatch_goes_to_review() -> None:
+    d = decide(ranked(1.0), ANS, calibration=CAL, policy=POLICY, now=NOW, number_conflict=True)
+    assert (d.action, d.reason, d.request_draft) == (Action.PENDING_REVIEW, "number_mismatch", True)
