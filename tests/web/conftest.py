@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from starlette.routing import NoMatchFound
 
-from fallback.api.app import create_app
 from fallback.runtime import Runtime, build_runtime
 from fallback.store import users as users_repo
-from tests.fallback.conftest import make_settings
+from tests.fallback.conftest import make_settings, serve
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,48 +47,13 @@ def require_selenium() -> None:
         _missing("selenium is not installed (pip install -e '.[test]')", module=True)
 
 
-def console_app(runtime: Runtime) -> Any:
-    """The service's app with the console mounted (``create_app`` includes it once it is wired)."""
-    app = create_app(runtime.settings, runtime=runtime)
-    try:
-        app.url_path_for("login_form")
-    except NoMatchFound:
-        from fallback.web import console
-
-        app.include_router(console.router)
-    return app
-
-
-@contextmanager
-def serve(runtime: Runtime) -> Iterator[str]:
-    """Run the app with uvicorn on a loopback port in a thread; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(console_app(runtime), log_level="warning", lifespan="on",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 @pytest.fixture
-def console_server(e5_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
+def console_server(default_embedder: Any, tmp_path: Path) -> Iterator[Callable[..., tuple[Runtime, str]]]:
     """``start(**settings overrides)`` -> (runtime, base URL): demo answers seeded, the console mounted."""
     stack: list[Any] = []
 
     def start(**overrides: Any) -> tuple[Runtime, str]:
-        rt = build_runtime(make_settings(tmp_path, **overrides), embedder=e5_embedder, generator=None)
+        rt = build_runtime(make_settings(tmp_path, **overrides), embedder=default_embedder, generator=None)
         cm = serve(rt)
         url = cm.__enter__()
         stack.append((cm, rt))
