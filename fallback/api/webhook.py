@@ -59,3 +59,12 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Fallba
     request.app.state.metrics.decisions.labels("handoff", reason).inc()
     return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
                        answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex)
+
+
+@router.get("/v1/coze-plugin.json", include_in_schema=False)
+def coze_plugin(request: Request, rt: RuntimeDep) -> dict[str, object]:
+    """The OpenAPI 3.0 spec to import into Coze as a plugin (see docs/coze.md)."""
+    from fallback.api.coze_spec import coze_plugin_spec
+
+    base = rt.settings.server.public_url or str(request.base_url).rstrip("/")
+    return coze_plugin_spec(base)

@@ -155,3 +155,16 @@ def test_per_user_rate_limit_hands_off_with_200(start_server) -> None:  # type: 
     assert [r.status_code for r in got] == [200] * 4
     assert [r.json()["reason"] for r in got][2:] == ["rate_limited", "rate_limited"]
     assert call(url, "怎么开发票", message_id="other", user_id="someone-else").json()["action"] == "answer"
+
+
+def test_coze_plugin_spec_is_openapi_30_with_every_field(start_server) -> None:  # type: ignore[no-untyped-def]
+    _rt, url = start_server()
+    spec = httpx.get(f"{url}/v1/coze-plugin.json").json()
+    assert spec["openapi"] == "3.0.1" and list(spec["paths"]) == ["/v1/fallback"]
+    out = spec["components"]["schemas"]["FallbackOut"]
+    assert set(out["required"]) == set(out["properties"]) == {
+        "action", "answer", "confidence", "answer_id", "candidate_id", "reason", "trace_id"}
+    assert out["properties"]["answer_id"]["nullable"] is True and "anyOf" not in out["properties"]["answer_id"]
+    assert spec["components"]["securitySchemes"]["serviceToken"]["name"] == "X-Backstop-Token"
+    assert "$defs" not in str(spec) and '"type": "null"' not in str(spec).replace("'", '"')
+    assert spec["servers"][0]["url"].startswith("http://127.0.0.1")
