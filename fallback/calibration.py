@@ -15,9 +15,15 @@ log = logging.getLogger(__name__)
 # Used only when neither a calibrate run nor a bundled file exists for the embedder: it leans on the
 # neighbour vote and margin and is deliberately strict (hand-offs rather than wrong answers).
 CONSERVATIVE = Calibration(
-    embedder="uncalibrated", mean=(0.0,) * 5, scale=(1.0,) * 5,
-    coef=(8.0, 20.0, 4.0, 0.0, 0.0), intercept=-10.5, answer_threshold=0.97, suggest_threshold=0.5,
-    grouping_threshold=0.9, source="conservative default",
+    embedder="uncalibrated",
+    mean=(0.0,) * 5,
+    scale=(1.0,) * 5,
+    coef=(8.0, 20.0, 4.0, 0.0, 0.0),
+    intercept=-10.5,
+    answer_threshold=0.97,
+    suggest_threshold=0.5,
+    grouping_threshold=0.9,
+    source="conservative default",
 )
 
 

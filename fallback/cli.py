@@ -53,11 +53,20 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         from fallback.logs import configure
 
         configure(s.log_level, json_format=s.log_json)
-        err.print(f"[bold]Backstop[/] on http://{host}:{port}  ·  API docs: http://{host}:{port}/docs"
-                  f"  ·  reviewer console: http://{host}:{port}/review  ·  embedder: {s.embedder.backend}"
-                  f"  ·  database: {s.resolved_database_url}")
-        uvicorn.run("fallback.api.main:app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+        err.print(
+            f"[bold]Backstop[/] on http://{host}:{port}  ·  API docs: http://{host}:{port}/docs"
+            f"  ·  reviewer console: http://{host}:{port}/review  ·  embedder: {s.embedder.backend}"
+            f"  ·  database: {s.resolved_database_url}"
+        )
+        uvicorn.run(
+            "fallback.api.main:app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+        )
 
     @app.command()
     def calibrate(
@@ -66,7 +75,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         target_precision: float = typer.Option(0.99, help="Auto-answer precision to reach."),
         out: Path = typer.Option(None, help="Output file (default: <data_dir>/calibration-<model>.json)."),  # noqa: B008
         limit: int = typer.Option(None, help="At most this many calibration queries per file."),
-        varied_keys: bool = typer.Option(False, help="Index a random 1..all texts per answer (experimental)."),
+        varied_keys: bool = typer.Option(
+            False, help="Index a random 1..all texts per answer (experimental)."
+        ),
     ) -> None:
         """Fit the confidence calibration and thresholds for the configured embedder and save them."""
         from fallback import calibration as cal_io
@@ -80,18 +91,35 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             kind, rows = read_jsonl(path)
             if kind != "intent":
                 raise typer.BadParameter(f"{path} is a pair file; calibrate needs intent files")
-            _res, _cal, replay = evaluate_intents(rows, emb, target_precision=target_precision, limit=limit,  # type: ignore[arg-type]
-                                                  progress=lambda m: err.print(f"[dim]{path.name}: {m}[/]"),
-                                                  varied_keys=varied_keys)
+            _res, _cal, replay = evaluate_intents(
+                rows,
+                emb,
+                target_precision=target_precision,
+                limit=limit,  # type: ignore[arg-type]
+                progress=lambda m, name=path.name: err.print(f"[dim]{name}: {m}[/]"),
+                varied_keys=varied_keys,
+            )
             replays.append(replay)
         identity = embedder_identity(emb)
-        cal = fit_calibration(replays, identity, target_precision=target_precision,
-                              source="calibrate: " + ", ".join(p.name for p in data))
+        cal = fit_calibration(
+            replays,
+            identity,
+            target_precision=target_precision,
+            source="calibrate: " + ", ".join(p.name for p in data),
+        )
         target = out or _settings().data_dir / f"calibration-{cal_io.model_key(identity)}.json"
         cal_io.save(cal, target)
-        typer.echo(json.dumps({"file": str(target), "answer_threshold": cal.answer_threshold,
-                               "suggest_threshold": cal.suggest_threshold,
-                               "grouping_threshold": cal.grouping_threshold, "embedder": identity}))
+        typer.echo(
+            json.dumps(
+                {
+                    "file": str(target),
+                    "answer_threshold": cal.answer_threshold,
+                    "suggest_threshold": cal.suggest_threshold,
+                    "grouping_threshold": cal.grouping_threshold,
+                    "embedder": identity,
+                }
+            )
+        )
 
     @eval_app.command("gating")
     def eval_gating(
@@ -101,8 +129,12 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         limit: int = typer.Option(None, help="Subsample each replayed split to this many queries."),
         seed: int = typer.Option(0),
         curve: bool = typer.Option(False, "--curve", help="Add the threshold sweep."),
-        shipped: bool = typer.Option(False, "--shipped", help="Apply the embedder's shipped calibration "
-                                     "instead of fitting one on the file's val/dev split."),
+        shipped: bool = typer.Option(
+            False,
+            "--shipped",
+            help="Apply the embedder's shipped calibration "
+            "instead of fitting one on the file's val/dev split.",
+        ),
     ) -> None:
         """Replay a labelled file through index + gate; print one JSON object (precision, coverage, …)."""
         from fallback.datasets import DataFormatError, read_jsonl
@@ -119,12 +151,25 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             from models.ports import embedder_identity
 
             fixed = cal_io.load(embedder_identity(emb), data_dir=_settings().data_dir) if shipped else None
-            result, _, _ = evaluate_intents(rows, emb, target_precision=target_precision or 0.99,  # type: ignore[arg-type]
-                                            limit=limit, seed=seed, curve=curve, calibration=fixed,
-                                            progress=lambda m: err.print(f"[dim]{m}[/]"))
+            result, _, _ = evaluate_intents(
+                rows,
+                emb,
+                target_precision=target_precision or 0.99,  # type: ignore[arg-type]
+                limit=limit,
+                seed=seed,
+                curve=curve,
+                calibration=fixed,
+                progress=lambda m: err.print(f"[dim]{m}[/]"),
+            )
         else:
-            result = evaluate_pairs(rows, emb, target_precision=target_precision or 0.9, limit=limit,  # type: ignore[arg-type]
-                                    seed=seed, curve=curve)
+            result = evaluate_pairs(
+                rows,
+                emb,
+                target_precision=target_precision or 0.9,
+                limit=limit,  # type: ignore[arg-type]
+                seed=seed,
+                curve=curve,
+            )
         result["data"] = data.name
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
 
@@ -138,8 +183,14 @@ def register_users(app: typer.Typer) -> None:
     def add(
         username: str = typer.Argument(..., help="Login name."),
         role: str = typer.Option("reviewer", help="reviewer or admin."),
-        password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                     envvar="BACKSTOP_NEW_USER_PASSWORD", help="At least 8 characters."),
+        password: str = typer.Option(
+            ...,
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="BACKSTOP_NEW_USER_PASSWORD",
+            help="At least 8 characters.",
+        ),
         token: bool = typer.Option(False, "--token", help="Also issue an API token (printed once)."),
     ) -> None:
         """Create a reviewer or admin account in the configured database."""
@@ -148,6 +199,7 @@ def register_users(app: typer.Typer) -> None:
 
         db = Database.connect(_settings().resolved_database_url)
         try:
+
             def tx(s):  # type: ignore[no-untyped-def]
                 users_repo.create(s, username, password, role)
                 return users_repo.issue_token(s, username) if token else None

@@ -43,7 +43,9 @@ def read_jsonl(path: Path) -> tuple[str, list[IntentExample] | list[PairExample]
             if "text" in d and "label" in d:
                 intents.append(IntentExample(str(d["text"]), str(d["label"]), str(d.get("split", "train"))))
             elif "q1" in d and "q2" in d and "label" in d:
-                pairs.append(PairExample(str(d["q1"]), str(d["q2"]), int(d["label"]), str(d.get("split", "test"))))
+                pairs.append(
+                    PairExample(str(d["q1"]), str(d["q2"]), int(d["label"]), str(d.get("split", "test")))
+                )
             else:
                 raise DataFormatError(f"{path}:{n}: expected keys text+label or q1+q2+label")
     if intents and pairs:

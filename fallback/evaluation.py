@@ -59,12 +59,20 @@ def _split_names(rows: Sequence[IntentExample]) -> tuple[str, str | None, str]:
 class IntentBench:
     """Approved answers from one labelled file, indexed for replay."""
 
-    def __init__(self, rows: Sequence[IntentExample], embedder: Embedder, workdir: Path, *, vote_k: int = 10,
-                 varied_keys: bool = False, seed: int = 0):
+    def __init__(
+        self,
+        rows: Sequence[IntentExample],
+        embedder: Embedder,
+        workdir: Path,
+        *,
+        vote_k: int = 10,
+        varied_keys: bool = False,
+        seed: int = 0,
+    ):
         """Args:
-            varied_keys: give each answer a random number of its texts as keys (1, 2, 3, 5, 10, 20 or
-                all), as in production where an answer starts with one key and gains paraphrases;
-                used for calibration so the model does not learn that every answer has 100 keys.
+        varied_keys: give each answer a random number of its texts as keys (1, 2, 3, 5, 10, 20 or
+            all), as in production where an answer starts with one key and gains paraphrases;
+            used for calibration so the model does not learn that every answer has 100 keys.
         """
         self.embedder = embedder
         self.vote_k = vote_k
@@ -86,8 +94,15 @@ class IntentBench:
         def seed(s: Any) -> dict[int, str]:
             out = {}
             for label, texts in by_label.items():
-                a = answers_repo.create(s, question=texts[0], text=f"[{label}]", keys=texts[1:], actor="eval",
-                                        safe_to_autosend=True, label=label)
+                a = answers_repo.create(
+                    s,
+                    question=texts[0],
+                    text=f"[{label}]",
+                    keys=texts[1:],
+                    actor="eval",
+                    safe_to_autosend=True,
+                    label=label,
+                )
                 out[a.id] = label
             return out
 
@@ -112,8 +127,12 @@ class IntentBench:
             feats.append(f.as_tuple())
             correct.append(e.label != OOS and self.label_of[ranked.answers[0][0]] == e.label)
             top.append(f.top_score)
-        return Replay(np.asarray(feats, dtype=np.float64), np.asarray(correct), np.asarray(
-            [e.label != OOS for e in examples]), np.asarray(top))
+        return Replay(
+            np.asarray(feats, dtype=np.float64),
+            np.asarray(correct),
+            np.asarray([e.label != OOS for e in examples]),
+            np.asarray(top),
+        )
 
     def split(self, name: str, limit: int | None = None, seed: int = 0) -> list[IntentExample]:
         picked = [r for r in self.rows if r.split == name]
@@ -140,8 +159,15 @@ def oos_weights(in_scope: np.ndarray, prior: float = OOS_PRIOR) -> np.ndarray:
     return w
 
 
-def fit_calibration(replays: Sequence[Replay], embedder: str, *, target_precision: float, source: str,
-                    vote_k: int = 10, oos_prior: float = OOS_PRIOR) -> Calibration:
+def fit_calibration(
+    replays: Sequence[Replay],
+    embedder: str,
+    *,
+    target_precision: float,
+    source: str,
+    vote_k: int = 10,
+    oos_prior: float = OOS_PRIOR,
+) -> Calibration:
     """Fit the logistic model on pooled replays and pick the thresholds on them."""
     from sklearn.linear_model import LogisticRegression
 
@@ -154,9 +180,16 @@ def fit_calibration(replays: Sequence[Replay], embedder: str, *, target_precisio
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y, sample_weight=w)
     cal = Calibration(
-        embedder=embedder, mean=tuple(map(float, mean)), scale=tuple(map(float, scale)),  # type: ignore[arg-type]
-        coef=tuple(map(float, model.coef_[0])), intercept=float(model.intercept_[0]),  # type: ignore[arg-type]
-        answer_threshold=0.99, suggest_threshold=0.5, grouping_threshold=0.9, vote_k=vote_k, source=source,
+        embedder=embedder,
+        mean=tuple(map(float, mean)),
+        scale=tuple(map(float, scale)),  # type: ignore[arg-type]
+        coef=tuple(map(float, model.coef_[0])),
+        intercept=float(model.intercept_[0]),  # type: ignore[arg-type]
+        answer_threshold=0.99,
+        suggest_threshold=0.5,
+        grouping_threshold=0.9,
+        vote_k=vote_k,
+        source=source,
     )
     conf = np.array([cal.confidence(_feat(f)) for f in x])
     top = np.concatenate([r.top_score for r in replays])
@@ -174,8 +207,9 @@ def _feat(row: np.ndarray) -> Any:
     return Features(*(float(v) for v in row[:5]))
 
 
-def choose_threshold(score: np.ndarray, correct: np.ndarray, target: float,
-                     weights: np.ndarray | None = None, z: float = 2.33) -> float:
+def choose_threshold(
+    score: np.ndarray, correct: np.ndarray, target: float, weights: np.ndarray | None = None, z: float = 2.33
+) -> float:
     """The lowest score whose top-ranked set keeps precision >= ``target`` with 99% confidence.
 
     Precision is the weighted share of correct answers above the threshold; it must hold at the
@@ -225,9 +259,17 @@ def gate_metrics(replay: Replay, cal: Calibration, policy: Policy) -> dict[str, 
 
 
 def evaluate_intents(
-    rows: Sequence[IntentExample], embedder: Embedder, *, target_precision: float = 0.99,
-    min_confidence: float = 0.8, limit: int | None = None, seed: int = 0, curve: bool = False,
-    progress: Progress = lambda _m: None, varied_keys: bool = False, calibration: Calibration | None = None,
+    rows: Sequence[IntentExample],
+    embedder: Embedder,
+    *,
+    target_precision: float = 0.99,
+    min_confidence: float = 0.8,
+    limit: int | None = None,
+    seed: int = 0,
+    curve: bool = False,
+    progress: Progress = lambda _m: None,
+    varied_keys: bool = False,
+    calibration: Calibration | None = None,
 ) -> tuple[dict[str, Any], Calibration, Replay]:
     """The ``eval gating`` figures for an intent file (see module docstring).
 
@@ -242,12 +284,15 @@ def evaluate_intents(
         identity = embedder_identity(embedder)
         if calibration is not None:
             cal, cal_replay = calibration, test
-            metrics = gate_metrics(test, cal, Policy(cal.answer_threshold, cal.suggest_threshold, min_confidence))
+            metrics = gate_metrics(
+                test, cal, Policy(cal.answer_threshold, cal.suggest_threshold, min_confidence)
+            )
         elif bench.calib_split:
             progress(f"calibrating on {bench.calib_split}")
             cal_replay = bench.replay(bench.split(bench.calib_split, limit, seed))
-            cal = fit_calibration([cal_replay], identity, target_precision=target_precision,
-                                  source=f"{bench.calib_split} split")
+            cal = fit_calibration(
+                [cal_replay], identity, target_precision=target_precision, source=f"{bench.calib_split} split"
+            )
             policy = Policy(cal.answer_threshold, cal.suggest_threshold, min_confidence)
             metrics = gate_metrics(test, cal, policy)
         else:  # cross-fit on halves of test: never score a query the calibration saw
@@ -265,12 +310,19 @@ def evaluate_intents(
         bench.db.dispose()
     top1 = float(test.correct[test.in_scope].mean()) if test.in_scope.any() else 0.0
     out: dict[str, Any] = {
-        "precision": round(metrics["precision"], 4), "coverage": round(metrics["coverage"], 4),
-        "oos_recall": round(metrics["oos_recall"], 4), "threshold": round(cal.answer_threshold, 4),
-        "correct_coverage": round(metrics["correct_coverage"], 4), "top1_accuracy": round(top1, 4),
-        "answered": metrics["answered"], "wrong": metrics["wrong"],
-        "n_test": len(test.correct), "n_oos": int((~test.in_scope).sum()),
-        "calibration": cal.source, "target_precision": target_precision, "embedder": identity,
+        "precision": round(metrics["precision"], 4),
+        "coverage": round(metrics["coverage"], 4),
+        "oos_recall": round(metrics["oos_recall"], 4),
+        "threshold": round(cal.answer_threshold, 4),
+        "correct_coverage": round(metrics["correct_coverage"], 4),
+        "top1_accuracy": round(top1, 4),
+        "answered": metrics["answered"],
+        "wrong": metrics["wrong"],
+        "n_test": len(test.correct),
+        "n_oos": int((~test.in_scope).sum()),
+        "calibration": cal.source,
+        "target_precision": target_precision,
+        "embedder": identity,
         "seconds": round(time.perf_counter() - started, 1),
     }
     if curve:
@@ -284,8 +336,10 @@ def _subset(r: Replay, mask: np.ndarray) -> Replay:
 
 def _pool(parts: list[tuple[dict[str, float], int]]) -> dict[str, float]:
     total = sum(n for _, n in parts)
-    pooled = {k: sum(m[k] * n for m, n in parts) / total for k in ("precision", "coverage", "oos_recall",
-                                                                    "correct_coverage")}
+    pooled = {
+        k: sum(m[k] * n for m, n in parts) / total
+        for k in ("precision", "coverage", "oos_recall", "correct_coverage")
+    }
     pooled["answered"] = sum(m["answered"] for m, _ in parts)
     pooled["wrong"] = sum(m["wrong"] for m, _ in parts)
     return pooled
@@ -301,8 +355,13 @@ def sweep(test: Replay, cal: Calibration, min_confidence: float) -> list[dict[st
 
 
 def evaluate_pairs(
-    rows: Sequence[PairExample], embedder: Embedder, *, target_precision: float = 0.9,
-    limit: int | None = None, seed: int = 0, curve: bool = False,
+    rows: Sequence[PairExample],
+    embedder: Embedder,
+    *,
+    target_precision: float = 0.9,
+    limit: int | None = None,
+    seed: int = 0,
+    curve: bool = False,
 ) -> dict[str, Any]:
     """AUC and the operating point for a question-pair file (threshold fitted on dev, scored on test)."""
     from sklearn.metrics import roc_auc_score
@@ -330,15 +389,21 @@ def evaluate_pairs(
         "auc": round(float(roc_auc_score(y_test, s_test)), 4),
         "precision": round(tp / int(pred.sum()), 4) if pred.any() else 1.0,
         "recall": round(tp / int(y_test.sum()), 4) if y_test.any() else 0.0,
-        "threshold": round(thr, 5), "target_precision": target_precision,
-        "n_test": len(y_test), "fitted_on": fit_name or "test", "embedder": embedder_identity(embedder),
+        "threshold": round(thr, 5),
+        "target_precision": target_precision,
+        "n_test": len(y_test),
+        "fitted_on": fit_name or "test",
+        "embedder": embedder_identity(embedder),
         "seconds": round(time.perf_counter() - started, 1),
     }
     if curve:
         qs = np.quantile(s_test, np.linspace(0.05, 0.95, 19))
         out["curve"] = [
-            {"threshold": round(float(t), 5),
-             "precision": round(float((y_test & (s_test >= t)).sum() / max(1, (s_test >= t).sum())), 4),
-             "recall": round(float((y_test & (s_test >= t)).sum() / max(1, y_test.sum())), 4)} for t in qs
+            {
+                "threshold": round(float(t), 5),
+                "precision": round(float((y_test & (s_test >= t)).sum() / max(1, (s_test >= t).sum())), 4),
+                "recall": round(float((y_test & (s_test >= t)).sum() / max(1, y_test.sum())), 4),
+            }
+            for t in qs
         ]
     return out

@@ -74,7 +74,9 @@ class Policy:
         return max(self.answer_threshold, self.min_confidence)
 
 
-def rank(matches: Sequence[KeyMatch], vote_k: int = 10, exact_answers: frozenset[int] = frozenset()) -> Ranked:
+def rank(
+    matches: Sequence[KeyMatch], vote_k: int = 10, exact_answers: frozenset[int] = frozenset()
+) -> Ranked:
     """Fold key matches (any order) into answers and compute the best answer's features.
 
     ``exact_answers``: answers having a key equal to the query (the caller compares normalised text).
@@ -98,8 +100,9 @@ def rank(matches: Sequence[KeyMatch], vote_k: int = 10, exact_answers: frozenset
     mine = [m.score for m in ordered if m.answer_id == top_id][:3]
     support = sum(mine) / len(mine) if len(mine) == 3 else (sum(mine) + (3 - len(mine)) * min(mine)) / 3
     exact = exact_answers == frozenset({top_id})
-    return Ranked(answers=answers,
-                  features=Features(top_score, top_score - runner_up, vote, sharp, support, exact))
+    return Ranked(
+        answers=answers, features=Features(top_score, top_score - runner_up, vote, sharp, support, exact)
+    )
 
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -147,12 +150,14 @@ def decide(
     risk = tuple(risk_terms)
 
     def review(reason: str) -> Decision:
-        return Decision(Action.PENDING_REVIEW, reason, conf, answer.answer_id, request_draft=True,
-                        risk_terms=risk)
+        return Decision(
+            Action.PENDING_REVIEW, reason, conf, answer.answer_id, request_draft=True, risk_terms=risk
+        )
 
     if conf < policy.suggest_threshold:
-        return Decision(Action.HANDOFF, "low_confidence", conf, answer.answer_id, request_draft=True,
-                        risk_terms=risk)
+        return Decision(
+            Action.HANDOFF, "low_confidence", conf, answer.answer_id, request_draft=True, risk_terms=risk
+        )
     if conf < policy.answer_bar:
         return review("below_answer_threshold")
     if not answer.live_at(now):
@@ -162,6 +167,14 @@ def decide(
     if risk and not answer.safe_to_autosend:
         return review("risk_topic")
     if banned_terms:
-        return Decision(Action.BLOCKED, "banned_words", conf, answer.answer_id, risk_terms=risk,
-                        banned_terms=tuple(banned_terms))
-    return Decision(Action.ANSWER, "matched", conf, answer.answer_id, answer_text=answer.text, risk_terms=risk)
+        return Decision(
+            Action.BLOCKED,
+            "banned_words",
+            conf,
+            answer.answer_id,
+            risk_terms=risk,
+            banned_terms=tuple(banned_terms),
+        )
+    return Decision(
+        Action.ANSWER, "matched", conf, answer.answer_id, answer_text=answer.text, risk_terms=risk
+    )

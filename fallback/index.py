@@ -58,7 +58,8 @@ class FaissIndex:
     """Exact (``flat``) or approximate (``hnsw``, ``ivf``) inner-product search keyed by int64 ids.
 
     HNSW and IVF (behind an id map) cannot delete in place, so there removals are masked out at query
-    time and the index is rebuilt from the kept vectors when more than a quarter of it is masked. Thread-safe: one lock around every call.
+    time and the index is rebuilt from the kept vectors when more than a quarter of it is masked.
+    Thread-safe: one lock around every call.
     """
 
     def __init__(self, dimension: int, kind: IndexKind = "flat", *, hnsw_m: int = 32, ivf_nlist: int = 256):
@@ -143,7 +144,9 @@ class FaissIndex:
         with self._lock:
             n = int(self._index.ntotal)
             if n == 0 or k <= 0:
-                return np.full((len(q), max(k, 0)), -1.0, np.float32), np.full((len(q), max(k, 0)), -1, np.int64)
+                return np.full((len(q), max(k, 0)), -1.0, np.float32), np.full(
+                    (len(q), max(k, 0)), -1, np.int64
+                )
             kk = min(n, k + len(self._masked))
             scores, ids = self._index.search(q, kk)
         if self._masked:
@@ -171,7 +174,7 @@ class FaissIndex:
 
     def _rebuild_from_vectors(self) -> None:
         ids = np.fromiter(self._vectors.keys(), dtype=np.int64)
-        vecs = (np.vstack(list(self._vectors.values())) if len(ids) else np.zeros((0, self._dim), np.float32))
+        vecs = np.vstack(list(self._vectors.values())) if len(ids) else np.zeros((0, self._dim), np.float32)
         self._masked = set()
         if self._kind == "ivf" and len(ids) >= 39 * self._ivf_nlist:
             quant = faiss.IndexFlatIP(self._dim)
@@ -221,8 +224,11 @@ class FaissIndex:
             inner = faiss.downcast_index(raw.index)
             if isinstance(inner, faiss.IndexIVF):
                 inner.make_direct_map()
-            vecs = np.vstack([inner.reconstruct(j) for j in range(int(raw.ntotal))]) if isinstance(
-                inner, faiss.IndexIVF) else inner.reconstruct_n(0, int(raw.ntotal))
+            vecs = (
+                np.vstack([inner.reconstruct(j) for j in range(int(raw.ntotal))])
+                if isinstance(inner, faiss.IndexIVF)
+                else inner.reconstruct_n(0, int(raw.ntotal))
+            )
             index._vectors = {int(i): v for i, v in zip(ids, vecs, strict=True)}
             index._rebuild_from_vectors()
         return index

@@ -36,8 +36,11 @@ class JsonFormatter(logging.Formatter):
 def configure(level: str = "INFO", *, json_format: bool = True) -> None:
     """Set up root logging once for a process (JSON to stderr by default)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if json_format
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

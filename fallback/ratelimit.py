@@ -11,8 +11,14 @@ from collections.abc import Callable
 class RateLimiter:
     """``allow(key)`` spends one token of ``key``'s bucket (``rate`` per second, ``burst`` deep)."""
 
-    def __init__(self, rate: float, burst: float, *, max_keys: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        *,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.rate, self.burst, self.max_keys, self.clock = rate, burst, max_keys, clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()

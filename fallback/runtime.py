@@ -40,7 +40,8 @@ class Runtime:
 def build_safety(settings: Settings) -> SafetyPolicy:
     g = settings.gating
     return SafetyPolicy(
-        risk=Lexicon.load(g.risk_lexicon, "risk_zh.txt"), banned=Lexicon.load(g.banned_lexicon, "banned_zh.txt")
+        risk=Lexicon.load(g.risk_lexicon, "risk_zh.txt"),
+        banned=Lexicon.load(g.banned_lexicon, "banned_zh.txt"),
     )
 
 

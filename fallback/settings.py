@@ -29,11 +29,15 @@ class GatingSettings(BaseModel):
     """The gate's thresholds. They apply to the *calibrated* confidence, not a raw cosine."""
 
     answer_threshold: float | None = Field(
-        None, ge=0.0, le=1.0,
+        None,
+        ge=0.0,
+        le=1.0,
         description="Auto-answer at or above this confidence; None = the calibration's recommendation.",
     )
     suggest_threshold: float | None = Field(
-        None, ge=0.0, le=1.0,
+        None,
+        ge=0.0,
+        le=1.0,
         description="pending_review at or above this (below: handoff); None = the calibration's.",
     )
     min_confidence: float = Field(0.8, ge=0.0, le=1.0, description="Never auto-answer below this.")
@@ -73,7 +77,9 @@ class DraftingSettings(BaseModel):
     lease_s: float = Field(120.0, gt=0, description="A claimed job is retaken after this if not finished.")
     poll_interval_s: float = Field(0.5, gt=0)
     grouping_threshold: float | None = Field(
-        None, ge=0.0, le=1.0,
+        None,
+        ge=0.0,
+        le=1.0,
         description="Cosine above which an unanswered query joins an open candidate (None: per model).",
     )
     references_k: int = Field(3, ge=0, le=20)
@@ -158,8 +164,10 @@ class Settings(BaseSettings):
         if self.mode == "prod":
             bad = [t for t in self.auth.service_tokens if t.get_secret_value() in PLACEHOLDER_SECRETS]
             if bad or self.auth.session_secret.get_secret_value() in PLACEHOLDER_SECRETS:
-                raise ValueError("mode=prod needs real secrets: set BACKSTOP_AUTH__SERVICE_TOKENS and "
-                                 "BACKSTOP_AUTH__SESSION_SECRET (placeholders are refused)")
+                raise ValueError(
+                    "mode=prod needs real secrets: set BACKSTOP_AUTH__SERVICE_TOKENS and "
+                    "BACKSTOP_AUTH__SESSION_SECRET (placeholders are refused)"
+                )
             if any(len(t.get_secret_value()) < 16 for t in self.auth.service_tokens):
                 raise ValueError("service tokens must be at least 16 characters in prod")
         if self.embedder.cache_dir == Path("var/models"):

@@ -110,7 +110,7 @@ def simulate(
     started = time.perf_counter()
     rng = np.random.default_rng(options.seed)
     labels = sorted({r.label for r in rows if r.label != OOS})
-    known = {str(x) for x in rng.choice(labels, int(round(options.known_share * len(labels))), replace=False)}
+    known = {str(x) for x in rng.choice(labels, round(options.known_share * len(labels)), replace=False)}
     gold: dict[str, str] = {}
     for r in rows:
         gold.setdefault(_key(r.text), r.label)

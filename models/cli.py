@@ -26,9 +26,16 @@ def check_embedder(settings: EmbedderSettings) -> dict[str, object]:
         row["load_s"] = round(time.perf_counter() - started, 2)
         v = emb.encode(list(SANITY))
         close, far = float(v[0] @ v[1]), float(v[0] @ v[2])
-        row.update(model_id=emb.model_id, dimension=emb.dimension, version=emb.version,
-                   sim_close=round(close, 4), sim_far=round(far, 4), sane=close > far,
-                   unit_norm=bool(np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)), ok=True)
+        row.update(
+            model_id=emb.model_id,
+            dimension=emb.dimension,
+            version=emb.version,
+            sim_close=round(close, 4),
+            sim_far=round(far, 4),
+            sane=close > far,
+            unit_norm=bool(np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)),
+            ok=True,
+        )
     except Exception as e:  # report, don't crash: this is a diagnostic command
         row.update(ok=False, error=f"{type(e).__name__}: {e}")
     return row
@@ -81,8 +88,21 @@ def register(app: typer.Typer) -> None:
             for col in ("backend", "ok", "dimension", "load_s", "sim_close", "sim_far", "sane", "error"):
                 table.add_column(col)
             for r in rows:
-                table.add_row(*[str(r.get(c, "")) for c in ("backend", "ok", "dimension", "load_s",
-                                                              "sim_close", "sim_far", "sane", "error")])
+                table.add_row(
+                    *[
+                        str(r.get(c, ""))
+                        for c in (
+                            "backend",
+                            "ok",
+                            "dimension",
+                            "load_s",
+                            "sim_close",
+                            "sim_far",
+                            "sane",
+                            "error",
+                        )
+                    ]
+                )
             Console().print(table)
         if not all(r.get("ok") and r.get("sane") for r in rows):
             raise typer.Exit(1)

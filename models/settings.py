@@ -21,9 +21,7 @@ class EmbedderSettings(BaseModel):
         "",
         description="For sentence-transformers: a local folder or hub name (offline: a folder).",
     )
-    cache_dir: Path = Field(
-        Path("var/models"), description="Where converted weights (e5-small) are cached."
-    )
+    cache_dir: Path = Field(Path("var/models"), description="Where converted weights (e5-small) are cached.")
     query_prefix: str = Field(
         "", description="Text put before every input (e5-small forces 'query: ' when empty)."
     )

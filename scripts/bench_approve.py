@@ -49,8 +49,12 @@ def main() -> None:
     fresh = list(seen.values())
     args.rounds = min(args.rounds, len(fresh))
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), auth={"service_tokens": [TOKEN], "session_secret": "x" * 32},  # type: ignore[arg-type]
-                            server={"user_rate_per_s": 0}, drafting={"in_process_worker": False})  # type: ignore[arg-type]
+        settings = Settings(
+            data_dir=Path(tmp),
+            auth={"service_tokens": [TOKEN], "session_secret": "x" * 32},  # type: ignore[arg-type]
+            server={"user_rate_per_s": 0},
+            drafting={"in_process_worker": False},
+        )  # type: ignore[arg-type]
         rt = build_runtime(settings, generator=None, start=False)
 
         def seed(s):  # type: ignore[no-untyped-def]
@@ -67,24 +71,42 @@ def main() -> None:
             hook, rev = {"X-Backstop-Token": TOKEN}, {"Authorization": f"Bearer {token}"}
             for i in range(args.rounds):
                 query = fresh[i]
-                first = client.post("/v1/fallback", headers=hook, json={
-                    "query": query, "user_id": "u", "conversation_id": f"a{i}", "message_id": "1"}).json()
+                first = client.post(
+                    "/v1/fallback",
+                    headers=hook,
+                    json={"query": query, "user_id": "u", "conversation_id": f"a{i}", "message_id": "1"},
+                ).json()
                 cid = first["candidate_id"]
                 assert cid is not None, first
                 cand = client.get(f"/v1/review/candidates/{cid}", headers=rev).json()
                 assert "version" in cand, (cid, cand)
                 version = cand["version"]
                 started = time.perf_counter()
-                client.post(f"/v1/review/candidates/{cid}/approve", headers=rev,
-                            json={"version": version, "text": f"主播{i}号"})
-                got = client.post("/v1/fallback", headers=hook, json={
-                    "query": query, "user_id": "u", "conversation_id": f"b{i}", "message_id": "1"}).json()
+                client.post(
+                    f"/v1/review/candidates/{cid}/approve",
+                    headers=rev,
+                    json={"version": version, "text": f"主播{i}号"},
+                )
+                got = client.post(
+                    "/v1/fallback",
+                    headers=hook,
+                    json={"query": query, "user_id": "u", "conversation_id": f"b{i}", "message_id": "1"},
+                ).json()
                 assert got["action"] == "answer", got
                 served.append((time.perf_counter() - started) * 1000)
         rt.close()
     served.sort()
-    print(json.dumps({"index_keys": keys, "rounds": len(served), "p50_ms": round(statistics.median(served), 1),
-                      "p95_ms": round(served[int(0.95 * (len(served) - 1))], 1), "max_ms": round(served[-1], 1)}))
+    print(
+        json.dumps(
+            {
+                "index_keys": keys,
+                "rounds": len(served),
+                "p50_ms": round(statistics.median(served), 1),
+                "p95_ms": round(served[int(0.95 * (len(served) - 1))], 1),
+                "max_ms": round(served[-1], 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,13 @@ from pathlib import Path
 from models.factory import build_embedder
 from models.settings import EmbedderSettings
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "smp2017_ecdt" / "smp2017_ecdt_task1.jsonl"
+DATA = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "datasets"
+    / "smp2017_ecdt"
+    / "smp2017_ecdt_task1.jsonl"
+)
 
 
 def main() -> None:
@@ -38,10 +44,18 @@ def main() -> None:
             emb.encode([t])
             singles.append(time.perf_counter() - s)
         singles.sort()
-        print(json.dumps({"backend": backend, "load_s": round(load, 2), "texts": len(texts),
-                          "texts_per_s": round(len(texts) / batch, 1),
-                          "single_p50_ms": round(singles[len(singles) // 2] * 1000, 2),
-                          "single_p95_ms": round(singles[int(len(singles) * 0.95)] * 1000, 2)}))
+        print(
+            json.dumps(
+                {
+                    "backend": backend,
+                    "load_s": round(load, 2),
+                    "texts": len(texts),
+                    "texts_per_s": round(len(texts) / batch, 1),
+                    "single_p50_ms": round(singles[len(singles) // 2] * 1000, 2),
+                    "single_p95_ms": round(singles[int(len(singles) * 0.95)] * 1000, 2),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,9 @@ def start_session(rt: Runtime, response: Response, user_id: int, *, secure: bool
     """Set the session cookie; return the session's CSRF token."""
     csrf = secrets.token_urlsafe(24)
     value = _serializer(rt).dumps({"uid": user_id, "csrf": csrf})
-    response.set_cookie(COOKIE, value, max_age=MAX_AGE_S, httponly=True, samesite="strict", secure=secure,
-                        path="/")
+    response.set_cookie(
+        COOKIE, value, max_age=MAX_AGE_S, httponly=True, samesite="strict", secure=secure, path="/"
+    )
     return csrf
 
 

@@ -47,20 +47,37 @@ def coze_plugin_spec(server_url: str, header: str = "X-Backstop-Token") -> dict[
     out["required"] = sorted(out.get("properties", {}))  # always present in every reply
     return {
         "openapi": "3.0.1",
-        "info": {"title": "Backstop fallback", "version": "1.0.0",
-                 "description": "Answers customer queries the bot's intents did not recognise."},
+        "info": {
+            "title": "Backstop fallback",
+            "version": "1.0.0",
+            "description": "Answers customer queries the bot's intents did not recognise.",
+        },
         "servers": [{"url": server_url or "http://127.0.0.1:8000"}],
-        "paths": {"/v1/fallback": {"post": {
-            "operationId": "fallback",
-            "summary": "Answer a query the bot did not recognise",
-            "description": "action=answer: show `answer`; otherwise show `answer` (the hand-off text) "
-                           "and transfer to a human agent.",
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/FallbackIn"}}}},
-            "responses": {"200": {"description": "The decision", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/FallbackOut"}}}}},
-            "security": [{"serviceToken": []}],
-        }}},
+        "paths": {
+            "/v1/fallback": {
+                "post": {
+                    "operationId": "fallback",
+                    "summary": "Answer a query the bot did not recognise",
+                    "description": "action=answer: show `answer`; otherwise show `answer` "
+                    "(the hand-off text) and transfer to a human agent.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/FallbackIn"}}
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The decision",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/FallbackOut"}}
+                            },
+                        }
+                    },
+                    "security": [{"serviceToken": []}],
+                }
+            }
+        },
         "components": {
             "schemas": schemas,
             "securitySchemes": {"serviceToken": {"type": "apiKey", "in": "header", "name": header}},

@@ -34,7 +34,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": "invalid_request", "detail": _clean(list(exc.errors()))}, status_code=422)
+        return JSONResponse(
+            {"error": "invalid_request", "detail": _clean(list(exc.errors()))}, status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -28,18 +28,29 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.latency = Histogram("backstop_request_seconds", "HTTP request latency", ["route", "status"],
-                                 registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-        self.decisions = Counter("backstop_decisions_total", "Webhook decisions", ["action", "reason"],
-                                 registry=self.registry)
+        self.latency = Histogram(
+            "backstop_request_seconds",
+            "HTTP request latency",
+            ["route", "status"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.decisions = Counter(
+            "backstop_decisions_total", "Webhook decisions", ["action", "reason"], registry=self.registry
+        )
         self.queue = Gauge("backstop_draft_queue", "Draft jobs by status", ["status"], registry=self.registry)
-        self.candidates = Gauge("backstop_candidates_pending", "Pending review candidates", registry=self.registry)
-        self.coverage = Gauge("backstop_coverage_24h", "Share of webhook calls auto-answered, last 24 h",
-                              registry=self.registry)
+        self.candidates = Gauge(
+            "backstop_candidates_pending", "Pending review candidates", registry=self.registry
+        )
+        self.coverage = Gauge(
+            "backstop_coverage_24h", "Share of webhook calls auto-answered, last 24 h", registry=self.registry
+        )
         self.index_size = Gauge("backstop_index_keys", "Keys in the answer index", registry=self.registry)
-        self.draft_latency = Gauge("backstop_draft_latency_ms_avg", "Mean draft latency of drafted candidates",
-                                   registry=self.registry)
+        self.draft_latency = Gauge(
+            "backstop_draft_latency_ms_avg",
+            "Mean draft latency of drafted candidates",
+            registry=self.registry,
+        )
 
 
 async def timing_middleware(request: Request, call_next: Any) -> Response:
@@ -88,15 +99,26 @@ def metrics(request: Request) -> Response:
     m: Metrics = request.app.state.metrics
     rt = getattr(request.app.state, "runtime", None)
     if rt is not None:
+
         def read(s: Any) -> tuple[list[tuple[str, int]], int, list[tuple[str, int]], float | None]:
-            jobs = [(str(a), int(b)) for a, b in s.execute(select(DraftJob.status, func.count()).group_by(
-                DraftJob.status))]
-            pending = int(s.scalar(select(func.count()).select_from(Candidate).where(
-                Candidate.status == "pending")) or 0)
+            jobs = [
+                (str(a), int(b))
+                for a, b in s.execute(select(DraftJob.status, func.count()).group_by(DraftJob.status))
+            ]
+            pending = int(
+                s.scalar(select(func.count()).select_from(Candidate).where(Candidate.status == "pending"))
+                or 0
+            )
             since = audit_since(24)
-            acts = [(str(a), int(b)) for a, b in s.execute(select(Event.action, func.count()).where(
-                Event.created_at >= since).group_by(Event.action))]
-            lat = s.scalar(select(func.avg(Candidate.draft_latency_ms)).where(Candidate.draft_status == "drafted"))
+            acts = [
+                (str(a), int(b))
+                for a, b in s.execute(
+                    select(Event.action, func.count()).where(Event.created_at >= since).group_by(Event.action)
+                )
+            ]
+            lat = s.scalar(
+                select(func.avg(Candidate.draft_latency_ms)).where(Candidate.draft_status == "drafted")
+            )
             return jobs, pending, acts, lat
 
         jobs, pending, acts, lat = rt.db.run(read)

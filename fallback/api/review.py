@@ -44,13 +44,19 @@ class ApproveIn(BaseModel):
     version: Version
     text: str | None = Field(None, max_length=4000, description="Edited answer; default: the draft.")
     question: str | None = Field(None, max_length=500, description="Canonical question; default: the query.")
-    paraphrases: list[str] | None = Field(None, description="Grouped queries to key the answer by (default all).")
+    paraphrases: list[str] | None = Field(
+        None, description="Grouped queries to key the answer by (default all)."
+    )
     safe_to_autosend: bool = Field(False, description="Allow auto-answering risk-topic queries with it.")
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     label: str | None = Field(None, max_length=128, description="The intent this answer serves, if known.")
-    answer_id: int | None = Field(None, ge=1, le=MAX_INT, description="Attach the queries to this existing answer instead.")
-    answer_version: int | None = Field(None, ge=0, le=MAX_INT, description="The existing answer's version (with answer_id).")
+    answer_id: int | None = Field(
+        None, ge=1, le=MAX_INT, description="Attach the queries to this existing answer instead."
+    )
+    answer_version: int | None = Field(
+        None, ge=0, le=MAX_INT, description="The existing answer's version (with answer_id)."
+    )
 
 
 class RejectIn(BaseModel):
@@ -131,17 +137,35 @@ def me(r: ReviewerDep) -> dict[str, Any]:
 # candidates --------------------------------------------------------------------------------------
 @router.get("/v1/review/candidates")
 def list_candidates(
-    rt: RuntimeDep, _r: ReviewerDep,
-    status: str | None = Query("pending"), risk: bool | None = None, q: str | None = Query(None, max_length=200),
-    min_count: int = Query(1, ge=1, le=MAX_INT), sort: Literal["frequency", "age", "recent"] = "frequency",
-    assignee: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_INT),
+    rt: RuntimeDep,
+    _r: ReviewerDep,
+    status: str | None = Query("pending"),
+    risk: bool | None = None,
+    q: str | None = Query(None, max_length=200),
+    min_count: int = Query(1, ge=1, le=MAX_INT),
+    sort: Literal["frequency", "age", "recent"] = "frequency",
+    assignee: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> dict[str, Any]:
-    f = review_repo.CandidateFilter(status=status or None, risk=risk, q=q, min_count=min_count, sort=sort,
-                                    assignee=assignee, limit=limit, offset=offset)
+    f = review_repo.CandidateFilter(
+        status=status or None,
+        risk=risk,
+        q=q,
+        min_count=min_count,
+        sort=sort,
+        assignee=assignee,
+        limit=limit,
+        offset=offset,
+    )
 
     def read(s: Any) -> dict[str, Any]:
         total, rows = review_repo.list_candidates(s, f)
-        return {"total": total, "items": [review_repo.snapshot(c) for c in rows], "counts": review_repo.counts(s)}
+        return {
+            "total": total,
+            "items": [review_repo.snapshot(c) for c in rows],
+            "counts": review_repo.counts(s),
+        }
 
     return rt.db.run(read)
 
@@ -157,9 +181,16 @@ def approve(candidate_id: CandidateId, body: ApproveIn, rt: RuntimeDep, r: Revie
 
     def tx(s: Any) -> dict[str, Any]:
         a = review_repo.approve(
-            s, candidate_id, expected_version=body.version, actor=r.username, text=body.text,
-            question=key_text(body.question) if body.question else None, paraphrases=body.paraphrases,
-            safe_to_autosend=body.safe_to_autosend, valid_from=body.valid_from, valid_until=body.valid_until,
+            s,
+            candidate_id,
+            expected_version=body.version,
+            actor=r.username,
+            text=body.text,
+            question=key_text(body.question) if body.question else None,
+            paraphrases=body.paraphrases,
+            safe_to_autosend=body.safe_to_autosend,
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
             label=body.label,
             into_answer=(body.answer_id, body.answer_version or 0) if body.answer_id is not None else None,
         )
@@ -172,16 +203,26 @@ def approve(candidate_id: CandidateId, body: ApproveIn, rt: RuntimeDep, r: Revie
 
 @router.post("/v1/review/candidates/{candidate_id}/reject")
 def reject(candidate_id: CandidateId, body: RejectIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
-    c = rt.db.run(lambda s: review_repo.snapshot(
-        review_repo.reject(s, candidate_id, expected_version=body.version, actor=r.username, reason=body.reason)))
+    c = rt.db.run(
+        lambda s: review_repo.snapshot(
+            review_repo.reject(
+                s, candidate_id, expected_version=body.version, actor=r.username, reason=body.reason
+            )
+        )
+    )
     rt.service.grouper.discard([candidate_id])
     return c
 
 
 @router.post("/v1/review/candidates/{candidate_id}/assign")
 def assign(candidate_id: CandidateId, body: AssignIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
-    return rt.db.run(lambda s: review_repo.snapshot(review_repo.assign(
-        s, candidate_id, expected_version=body.version, actor=r.username, assignee=body.assignee)))
+    return rt.db.run(
+        lambda s: review_repo.snapshot(
+            review_repo.assign(
+                s, candidate_id, expected_version=body.version, actor=r.username, assignee=body.assignee
+            )
+        )
+    )
 
 
 @router.post("/v1/review/candidates/bulk")
@@ -194,11 +235,17 @@ def bulk(body: BulkIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     for item in body.items:
         try:
             if body.action == "approve":
-                rt.db.run(lambda s, i=item: review_repo.approve(s, i.id, expected_version=i.version,
-                                                                actor=r.username))
+                rt.db.run(
+                    lambda s, i=item: review_repo.approve(
+                        s, i.id, expected_version=i.version, actor=r.username
+                    )
+                )
             else:
-                rt.db.run(lambda s, i=item: review_repo.reject(s, i.id, expected_version=i.version,
-                                                               actor=r.username, reason=body.reason or ""))
+                rt.db.run(
+                    lambda s, i=item: review_repo.reject(
+                        s, i.id, expected_version=i.version, actor=r.username, reason=body.reason or ""
+                    )
+                )
             done.append(item.id)
         except (StaleVersion, ValueError, answers_repo.NotFound) as e:
             failed.append({"id": item.id, "error": str(e)})
@@ -209,8 +256,11 @@ def bulk(body: BulkIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
 # answers -----------------------------------------------------------------------------------------
 @router.get("/v1/review/answers")
 def list_answers(
-    rt: RuntimeDep, _r: ReviewerDep, q: str | None = Query(None, max_length=200),
-    status: Literal["active", "retired"] | None = None, limit: int = Query(50, ge=1, le=500),
+    rt: RuntimeDep,
+    _r: ReviewerDep,
+    q: str | None = Query(None, max_length=200),
+    status: Literal["active", "retired"] | None = None,
+    limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> dict[str, Any]:
     def read(s: Any) -> dict[str, Any]:
@@ -230,10 +280,20 @@ def list_answers(
 @router.post("/v1/review/answers", status_code=201)
 def create_answer(body: AnswerCreate, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     started = time.perf_counter()
-    a = rt.db.run(lambda s: answers_repo.snapshot(answers_repo.create(
-        s, question=key_text(body.question), text=body.text, keys=[key_text(k) for k in body.keys],
-        actor=r.username, safe_to_autosend=body.safe_to_autosend, valid_from=body.valid_from,
-        valid_until=body.valid_until)))
+    a = rt.db.run(
+        lambda s: answers_repo.snapshot(
+            answers_repo.create(
+                s,
+                question=key_text(body.question),
+                text=body.text,
+                keys=[key_text(k) for k in body.keys],
+                actor=r.username,
+                safe_to_autosend=body.safe_to_autosend,
+                valid_from=body.valid_from,
+                valid_until=body.valid_until,
+            )
+        )
+    )
     return {"answer": a, "served_in_ms": _after_answers_changed(rt, started)}
 
 
@@ -253,18 +313,35 @@ def patch_answer(answer_id: AnswerId, body: AnswerPatch, rt: RuntimeDep, r: Revi
             validity["valid_from"] = body.valid_from
         if body.valid_until is not None:
             validity["valid_until"] = body.valid_until
-    a = rt.db.run(lambda s: answers_repo.snapshot(answers_repo.update_answer(
-        s, answer_id, expected_version=body.version, actor=r.username, text=body.text,
-        add_keys=[key_text(k) for k in body.add_keys], remove_keys=body.remove_keys,
-        safe_to_autosend=body.safe_to_autosend, status=body.status, **validity)))
+    a = rt.db.run(
+        lambda s: answers_repo.snapshot(
+            answers_repo.update_answer(
+                s,
+                answer_id,
+                expected_version=body.version,
+                actor=r.username,
+                text=body.text,
+                add_keys=[key_text(k) for k in body.add_keys],
+                remove_keys=body.remove_keys,
+                safe_to_autosend=body.safe_to_autosend,
+                status=body.status,
+                **validity,
+            )
+        )
+    )
     return {"answer": a, "served_in_ms": _after_answers_changed(rt, started)}
 
 
 # audit & users -----------------------------------------------------------------------------------
 @router.get("/v1/review/audit")
 def audit_log(
-    rt: RuntimeDep, _r: ReviewerDep, entity: str | None = None, entity_id: int | None = Query(None, ge=0, le=MAX_INT),
-    actor: str | None = None, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_INT),
+    rt: RuntimeDep,
+    _r: ReviewerDep,
+    entity: str | None = None,
+    entity_id: int | None = Query(None, ge=0, le=MAX_INT),
+    actor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> dict[str, Any]:
     def read(s: Any) -> dict[str, Any]:
         stmt = select(AuditEntry)
@@ -275,9 +352,21 @@ def audit_log(
         if actor:
             stmt = stmt.where(AuditEntry.actor == actor)
         rows = s.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
-        return {"items": [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                           "entity": e.entity, "entity_id": e.entity_id, "before": e.before, "after": e.after}
-                          for e in rows]}
+        return {
+            "items": [
+                {
+                    "id": e.id,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "entity": e.entity,
+                    "entity_id": e.entity_id,
+                    "before": e.before,
+                    "after": e.after,
+                }
+                for e in rows
+            ]
+        }
 
     return rt.db.run(read)
 
@@ -292,6 +381,3 @@ def list_users(rt: RuntimeDep, _a: AdminDep) -> dict[str, Any]:
 def add_user(body: UserCreate, rt: RuntimeDep, a: AdminDep) -> dict[str, Any]:
     u = rt.db.run(lambda s: users_repo.create(s, body.username, body.password, body.role, actor=a.username))
     return {"id": u.id, "username": u.username, "role": u.role}
-
-
-

@@ -18,10 +18,21 @@ class Turn(BaseModel):
 class FallbackIn(BaseModel):
     """The bot's call when no intent matched."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
-        "query": "你们的发票怎么开？", "user_id": "u-1", "conversation_id": "c-1", "message_id": "m-1",
-        "history": [{"role": "user", "content": "你好"}], "slots": {"order_id": "202411110001234"},
-    }]})
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "你们的发票怎么开？",
+                    "user_id": "u-1",
+                    "conversation_id": "c-1",
+                    "message_id": "m-1",
+                    "history": [{"role": "user", "content": "你好"}],
+                    "slots": {"order_id": "202411110001234"},
+                }
+            ]
+        },
+    )
 
     query: str = Field(..., min_length=1, description="What the customer wrote (masked on arrival).")
     user_id: str = Field(..., min_length=1, max_length=128)

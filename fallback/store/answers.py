@@ -63,8 +63,16 @@ def create(
 ) -> Answer:
     """Create an active answer keyed by ``question`` and each distinct paraphrase in ``keys``."""
     a = Answer(
-        question=question, text=text, safe_to_autosend=safe_to_autosend, valid_from=valid_from,
-        valid_until=valid_until, label=label, created_by=actor, status="active", version=1, hit_count=0,
+        question=question,
+        text=text,
+        safe_to_autosend=safe_to_autosend,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        label=label,
+        created_by=actor,
+        status="active",
+        version=1,
+        hit_count=0,
     )
     a.keys = [AnswerKey(text=question, source="canonical")]
     seen = {question}
@@ -104,7 +112,8 @@ def update_answer(
     a = get(s, answer_id)
     before = snapshot(a)
     res = s.execute(
-        update(Answer).where(Answer.id == answer_id, Answer.version == expected_version)
+        update(Answer)
+        .where(Answer.id == answer_id, Answer.version == expected_version)
         .values(version=Answer.version + 1)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
@@ -161,8 +170,12 @@ def as_candidates(s: Session, ids: Iterable[int]) -> dict[int, AnswerCandidate]:
     out: dict[int, AnswerCandidate] = {}
     for a in s.scalars(select(Answer).where(Answer.id.in_(wanted))):
         out[a.id] = AnswerCandidate(
-            answer_id=a.id, text=a.text, active=a.status == "active", safe_to_autosend=a.safe_to_autosend,
-            valid_from=a.valid_from, valid_until=a.valid_until,
+            answer_id=a.id,
+            text=a.text,
+            active=a.status == "active",
+            safe_to_autosend=a.safe_to_autosend,
+            valid_from=a.valid_from,
+            valid_until=a.valid_until,
         )
     return out
 

@@ -22,7 +22,9 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Append an audit row (in the caller's transaction, so it commits or rolls back with the change)."""
-    s.add(AuditEntry(actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after))
+    s.add(
+        AuditEntry(actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after)
+    )
 
 
 def answers_version(s: Session) -> int:

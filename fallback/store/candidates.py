@@ -37,7 +37,11 @@ def attach(s: Session, candidate_id: int, text: str, similarity: float) -> Candi
         .values(count=CandidateExample.count + 1, last_seen=now)
     )
     if res.rowcount == 0:  # type: ignore[attr-defined]
-        s.add(CandidateExample(candidate_id=candidate_id, text=text, count=1, similarity=similarity, last_seen=now))
+        s.add(
+            CandidateExample(
+                candidate_id=candidate_id, text=text, count=1, similarity=similarity, last_seen=now
+            )
+        )
     s.flush()
     return s.get(Candidate, candidate_id)
 
@@ -54,8 +58,17 @@ def create(
 ) -> Candidate:
     """A new pending candidate; with ``draft`` a durable draft job is queued in the same transaction."""
     c = Candidate(
-        status="pending", query=text, occurrences=1, risk=risk, references=references, context=context,
-        draft="", draft_status="queued" if draft else "none", flags=flags or {}, scores={}, version=1,
+        status="pending",
+        query=text,
+        occurrences=1,
+        risk=risk,
+        references=references,
+        context=context,
+        draft="",
+        draft_status="queued" if draft else "none",
+        flags=flags or {},
+        scores={},
+        version=1,
     )
     c.examples = [CandidateExample(text=text, count=1, similarity=1.0)]
     s.add(c)
@@ -69,7 +82,8 @@ def create(
 def pending_since(s: Session, after_id: int) -> list[tuple[int, str]]:
     """(id, query) of pending candidates created after ``after_id`` (for the in-memory grouper)."""
     rows = s.execute(
-        select(Candidate.id, Candidate.query).where(Candidate.id > after_id, Candidate.status == "pending")
+        select(Candidate.id, Candidate.query)
+        .where(Candidate.id > after_id, Candidate.status == "pending")
         .order_by(Candidate.id)
     )
     return [(int(r[0]), str(r[1])) for r in rows]

@@ -22,12 +22,27 @@ SortKey = Literal["frequency", "age", "recent"]
 def snapshot(c: Candidate) -> dict[str, Any]:
     """JSON view of a candidate (API and audit)."""
     return {
-        "id": c.id, "status": c.status, "query": c.query, "occurrences": c.occurrences, "risk": c.risk,
-        "draft": c.draft, "draft_status": c.draft_status, "references": c.references, "flags": c.flags,
-        "scores": c.scores, "generator": c.generator, "draft_latency_ms": c.draft_latency_ms,
-        "assignee": c.assignee, "answer_id": c.answer_id, "reject_reason": c.reject_reason,
-        "version": c.version, "first_seen": c.first_seen.isoformat(), "last_seen": c.last_seen.isoformat(),
-        "examples": [{"text": e.text, "count": e.count, "similarity": round(e.similarity, 4)} for e in c.examples],
+        "id": c.id,
+        "status": c.status,
+        "query": c.query,
+        "occurrences": c.occurrences,
+        "risk": c.risk,
+        "draft": c.draft,
+        "draft_status": c.draft_status,
+        "references": c.references,
+        "flags": c.flags,
+        "scores": c.scores,
+        "generator": c.generator,
+        "draft_latency_ms": c.draft_latency_ms,
+        "assignee": c.assignee,
+        "answer_id": c.answer_id,
+        "reject_reason": c.reject_reason,
+        "version": c.version,
+        "first_seen": c.first_seen.isoformat(),
+        "last_seen": c.last_seen.isoformat(),
+        "examples": [
+            {"text": e.text, "count": e.count, "similarity": round(e.similarity, 4)} for e in c.examples
+        ],
     }
 
 
@@ -65,7 +80,10 @@ def list_candidates(s: Session, f: CandidateFilter) -> tuple[int, list[Candidate
         "recent": (Candidate.last_seen.desc(),),
     }[f.sort]
     rows = s.scalars(
-        stmt.options(selectinload(Candidate.examples)).order_by(*order, Candidate.id).limit(f.limit).offset(f.offset)
+        stmt.options(selectinload(Candidate.examples))
+        .order_by(*order, Candidate.id)
+        .limit(f.limit)
+        .offset(f.offset)
     ).all()
     return total, list(rows)
 
@@ -125,19 +143,41 @@ def approve(
         raise ValueError(f"not queries of this candidate: {unknown[:3]}")
     if into_answer is not None:
         answer = answers_repo.update_answer(
-            s, into_answer[0], expected_version=into_answer[1], actor=actor, text=final or None, add_keys=keys,
+            s,
+            into_answer[0],
+            expected_version=into_answer[1],
+            actor=actor,
+            text=final or None,
+            add_keys=keys,
         )
     else:
         answer = answers_repo.create(
-            s, question=(question or c.query).strip(), text=final, keys=keys, actor=actor,
-            safe_to_autosend=safe_to_autosend, valid_from=valid_from, valid_until=valid_until, label=label,
+            s,
+            question=(question or c.query).strip(),
+            text=final,
+            keys=keys,
+            actor=actor,
+            safe_to_autosend=safe_to_autosend,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            label=label,
         )
     c.status, c.answer_id = "approved", answer.id
-    s.execute(update(DraftJob).where(DraftJob.candidate_id == c.id, DraftJob.status.in_(("queued",)))
-              .values(status="done", last_error="approved before drafting"))
+    s.execute(
+        update(DraftJob)
+        .where(DraftJob.candidate_id == c.id, DraftJob.status.in_(("queued",)))
+        .values(status="done", last_error="approved before drafting")
+    )
     s.flush()
-    audit.record(s, actor, "approve" if text is None or text == c.draft else "approve_edited", "candidate",
-                 c.id, before, snapshot(c))
+    audit.record(
+        s,
+        actor,
+        "approve" if text is None or text == c.draft else "approve_edited",
+        "candidate",
+        c.id,
+        before,
+        snapshot(c),
+    )
     return answer
 
 
@@ -148,14 +188,19 @@ def reject(s: Session, candidate_id: int, *, expected_version: int, actor: str, 
     before = snapshot(c)
     _claim_version(s, c, expected_version)
     c.status, c.reject_reason = "rejected", reason.strip()
-    s.execute(update(DraftJob).where(DraftJob.candidate_id == c.id, DraftJob.status == "queued")
-              .values(status="done", last_error="rejected before drafting"))
+    s.execute(
+        update(DraftJob)
+        .where(DraftJob.candidate_id == c.id, DraftJob.status == "queued")
+        .values(status="done", last_error="rejected before drafting")
+    )
     s.flush()
     audit.record(s, actor, "reject", "candidate", c.id, before, snapshot(c))
     return c
 
 
-def assign(s: Session, candidate_id: int, *, expected_version: int, actor: str, assignee: str | None) -> Candidate:
+def assign(
+    s: Session, candidate_id: int, *, expected_version: int, actor: str, assignee: str | None
+) -> Candidate:
     c = get(s, candidate_id)
     before = snapshot(c)
     _claim_version(s, c, expected_version)
@@ -167,7 +212,16 @@ def assign(s: Session, candidate_id: int, *, expected_version: int, actor: str, 
 
 def counts(s: Session) -> dict[str, int]:
     """Candidates by status, plus pending risk ones."""
-    out = {str(k): int(v) for k, v in s.execute(select(Candidate.status, func.count()).group_by(Candidate.status))}
-    out["pending_risk"] = int(s.scalar(select(func.count()).select_from(Candidate).where(
-        Candidate.status == "pending", Candidate.risk.is_(True))) or 0)
+    out = {
+        str(k): int(v)
+        for k, v in s.execute(select(Candidate.status, func.count()).group_by(Candidate.status))
+    }
+    out["pending_risk"] = int(
+        s.scalar(
+            select(func.count())
+            .select_from(Candidate)
+            .where(Candidate.status == "pending", Candidate.risk.is_(True))
+        )
+        or 0
+    )
     return out

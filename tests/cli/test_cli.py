@@ -11,8 +11,9 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "backstop", *args], capture_output=True, text=True, env=ENV,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "backstop", *args], capture_output=True, text=True, env=ENV, timeout=300
+    )
 
 
 def test_help_lists_the_commands() -> None:
@@ -44,10 +45,20 @@ def test_eval_gating_reports_a_clear_error_on_a_bad_file(tmp_path) -> None:  # t
 
 def test_users_add_refuses_a_short_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {**ENV, "BACKSTOP_DATA_DIR": str(tmp_path), "BACKSTOP_NEW_USER_PASSWORD": "short"}
-    out = subprocess.run([sys.executable, "-m", "backstop", "users", "add", "bob"], capture_output=True,
-                         text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "backstop", "users", "add", "bob"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 2 and "8 characters" in out.stderr
     env["BACKSTOP_NEW_USER_PASSWORD"] = "long-enough-password"
-    out = subprocess.run([sys.executable, "-m", "backstop", "users", "add", "bob", "--role", "admin", "--token"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "backstop", "users", "add", "bob", "--role", "admin", "--token"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0 and "API token (shown once): bst_" in out.stdout

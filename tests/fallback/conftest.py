@@ -65,12 +65,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def start_server(default_embedder: Any, tmp_path: Path, database_url: str) -> Iterator[Callable[..., tuple[Runtime, str]]]:
+def start_server(
+    default_embedder: Any, tmp_path: Path, database_url: str
+) -> Iterator[Callable[..., tuple[Runtime, str]]]:
     """Start servers on demand (several in one test share the data dir and database)."""
     stack: list[Any] = []
 
-    def start(data_dir: Path | None = None, embedder: Any = None, generator: Any = None,
-              **overrides: Any) -> tuple[Runtime, str]:
+    def start(
+        data_dir: Path | None = None, embedder: Any = None, generator: Any = None, **overrides: Any
+    ) -> tuple[Runtime, str]:
         overrides.setdefault("database_url", database_url)
         settings = make_settings(data_dir or tmp_path, **overrides)
         rt = build_runtime(settings, embedder=embedder or default_embedder, generator=generator)
@@ -92,8 +95,12 @@ def call(url: str, query: str, *, token: str = TOKENS[0], **fields: Any) -> http
 
 # the text columns that hold (masked) customer input; floats such as similarity scores are left out
 # because a digit scanner can mistake them for card numbers
-TEXT_COLUMNS = {"events": "query, slots, client, response, matches", "candidates": "query, context, draft",
-                "candidate_examples": "text", "draft_jobs": "last_error"}
+TEXT_COLUMNS = {
+    "events": "query, slots, client, response, matches",
+    "candidates": "query, context, draft",
+    "candidate_examples": "text",
+    "draft_jobs": "last_error",
+}
 
 
 def text_dump(rt: Runtime) -> str:
@@ -101,5 +108,8 @@ def text_dump(rt: Runtime) -> str:
     from sqlalchemy import text
 
     with rt.db.engine.connect() as conn:
-        return "\n".join(str(row) for t, cols in TEXT_COLUMNS.items()
-                         for row in conn.execute(text(f"SELECT {cols} FROM {t}")))
+        return "\n".join(
+            str(row)
+            for t, cols in TEXT_COLUMNS.items()
+            for row in conn.execute(text(f"SELECT {cols} FROM {t}"))
+        )

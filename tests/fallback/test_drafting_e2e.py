@@ -33,7 +33,9 @@ def test_draft_approve_edit_serve(start_server, tmp_path) -> None:  # type: igno
     assert cand["generator"].startswith("transformers") and cand["draft_latency_ms"] > 0
     assert "grounding" in cand["scores"] and "issues" in cand["flags"]
     edited = "您好，直播间每晚八点开播。"
-    r = alice.post(f"/v1/review/candidates/{cand['id']}/approve", json={"version": cand["version"], "text": edited})
+    r = alice.post(
+        f"/v1/review/candidates/{cand['id']}/approve", json={"version": cand["version"], "text": edited}
+    )
     assert r.status_code == 200, r.text
     assert call(url, QUERY, message_id="m2").json()["answer"] == edited
     assert call(url, "你们的直播间几点开播呀？", message_id="m3").json()["answer"] == edited

@@ -24,10 +24,12 @@ from tests.fallback.conftest import TOKENS, call
 
 
 def test_generator_down_hands_off_in_time_and_retries_the_draft(start_server) -> None:  # type: ignore[no-untyped-def]
-    dead = GeneratorSettings(backend="openai", base_url="http://127.0.0.1:9/v1", model="chatglm3-6b",
-                             timeout_s=0.5, max_retries=0)
-    rt, url = start_server(generator=build_generator(dead),
-                           drafting={"poll_interval_s": 0.05, "backoff_base_s": 30})
+    dead = GeneratorSettings(
+        backend="openai", base_url="http://127.0.0.1:9/v1", model="chatglm3-6b", timeout_s=0.5, max_retries=0
+    )
+    rt, url = start_server(
+        generator=build_generator(dead), drafting={"poll_interval_s": 0.05, "backoff_base_s": 30}
+    )
     started = time.perf_counter()
     r = call(url, "你们的仓库在哪个城市发货", message_id="g1")
     assert r.status_code == 200 and r.json()["action"] in ("pending_review", "handoff")
@@ -83,11 +85,20 @@ def _free_port() -> int:
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BACKSTOP_DATA_DIR": str(data_dir), "BACKSTOP_SEED_DEMO": "true",
-           "BACKSTOP_AUTH__SERVICE_TOKENS": f'["{TOKENS[0]}"]', "BACKSTOP_SERVER__USER_RATE_PER_S": "0",
-           "BACKSTOP_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "backstop", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "BACKSTOP_DATA_DIR": str(data_dir),
+        "BACKSTOP_SEED_DEMO": "true",
+        "BACKSTOP_AUTH__SERVICE_TOKENS": f'["{TOKENS[0]}"]',
+        "BACKSTOP_SERVER__USER_RATE_PER_S": "0",
+        "BACKSTOP_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backstop", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -106,15 +117,27 @@ def test_kill_9_under_load_loses_no_event(tmp_path) -> None:  # type: ignore[no-
     proc = _start(tmp_path, port)
     n = 120
     acked: dict[str, str] = {}
-    queries = ["怎么开发票", "运费怎么算", "你们的仓库在哪里", "可以用花呗吗", "衣服起球了怎么办", "发货太慢了"]
+    queries = [
+        "怎么开发票",
+        "运费怎么算",
+        "你们的仓库在哪里",
+        "可以用花呗吗",
+        "衣服起球了怎么办",
+        "发货太慢了",
+    ]
 
     def send(i: int) -> None:
-        body = {"query": queries[i % len(queries)], "user_id": f"u{i}", "conversation_id": f"c{i}",
-                "message_id": "m1"}
+        body = {
+            "query": queries[i % len(queries)],
+            "user_id": f"u{i}",
+            "conversation_id": f"c{i}",
+            "message_id": "m1",
+        }
         for _ in range(200):  # the bot's own retry: same message id until it gets an answer
             try:
-                r = httpx.post(f"{url}/v1/fallback", json=body, headers={"X-Backstop-Token": TOKENS[0]},
-                               timeout=10)
+                r = httpx.post(
+                    f"{url}/v1/fallback", json=body, headers={"X-Backstop-Token": TOKENS[0]}, timeout=10
+                )
                 if r.status_code == 200:
                     acked[f"c{i}"] = r.json()["trace_id"]
                     return

@@ -11,8 +11,16 @@ from fallback.gating import Calibration, Policy, decide, numbers_conflict, rank
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 # identity-like calibration: confidence = sigmoid(40 * (top_score - 0.9)); the other features are ignored
-CAL = Calibration(embedder="t", mean=(0.9, 0, 0, 0, 0), scale=(1.0,) * 5, coef=(40.0, 0, 0, 0, 0),
-                  intercept=0.0, answer_threshold=0.9, suggest_threshold=0.5, grouping_threshold=0.9)
+CAL = Calibration(
+    embedder="t",
+    mean=(0.9, 0, 0, 0, 0),
+    scale=(1.0,) * 5,
+    coef=(40.0, 0, 0, 0, 0),
+    intercept=0.0,
+    answer_threshold=0.9,
+    suggest_threshold=0.5,
+    grouping_threshold=0.9,
+)
 POLICY = Policy(answer_threshold=0.9, suggest_threshold=0.5, min_confidence=0.8)
 
 
@@ -31,23 +39,74 @@ CASES = [
     ("confident match answers", ranked(1.0), ANS, (), (), Action.ANSWER, "matched", False),
     ("nothing retrieved hands off", Ranked((), None), None, (), (), Action.HANDOFF, "no_match", True),
     ("low confidence hands off", ranked(0.85), ANS, (), (), Action.HANDOFF, "low_confidence", True),
-    ("middle band goes to review", ranked(0.93), ANS, (), (), Action.PENDING_REVIEW,
-     "below_answer_threshold", True),
+    (
+        "middle band goes to review",
+        ranked(0.93),
+        ANS,
+        (),
+        (),
+        Action.PENDING_REVIEW,
+        "below_answer_threshold",
+        True,
+    ),
     ("risk topic is reviewed", ranked(1.0), ANS, ("退款",), (), Action.PENDING_REVIEW, "risk_topic", True),
-    ("risk topic with safe answer answers", ranked(1.0), SAFE, ("退款",), (), Action.ANSWER, "matched", False),
+    (
+        "risk topic with safe answer answers",
+        ranked(1.0),
+        SAFE,
+        ("退款",),
+        (),
+        Action.ANSWER,
+        "matched",
+        False,
+    ),
     ("banned words are blocked", ranked(1.0), ANS, (), ("最低价",), Action.BLOCKED, "banned_words", False),
-    ("risk beats banned", ranked(1.0), ANS, ("投诉",), ("最低价",), Action.PENDING_REVIEW, "risk_topic", True),
-    ("retired answer is not served", ranked(1.0), RETIRED, (), (), Action.PENDING_REVIEW, "answer_not_live",
-     True),
-    ("expired answer is not served", ranked(1.0), EXPIRED, (), (), Action.PENDING_REVIEW, "answer_not_live",
-     True),
-    ("future answer is not served", ranked(1.0), NOT_YET, (), (), Action.PENDING_REVIEW, "answer_not_live",
-     True),
+    (
+        "risk beats banned",
+        ranked(1.0),
+        ANS,
+        ("投诉",),
+        ("最低价",),
+        Action.PENDING_REVIEW,
+        "risk_topic",
+        True,
+    ),
+    (
+        "retired answer is not served",
+        ranked(1.0),
+        RETIRED,
+        (),
+        (),
+        Action.PENDING_REVIEW,
+        "answer_not_live",
+        True,
+    ),
+    (
+        "expired answer is not served",
+        ranked(1.0),
+        EXPIRED,
+        (),
+        (),
+        Action.PENDING_REVIEW,
+        "answer_not_live",
+        True,
+    ),
+    (
+        "future answer is not served",
+        ranked(1.0),
+        NOT_YET,
+        (),
+        (),
+        Action.PENDING_REVIEW,
+        "answer_not_live",
+        True,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "r", "answer", "risk", "banned", "action", "reason", "draft"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "r", "answer", "risk", "banned", "action", "reason", "draft"), CASES, ids=[c[0] for c in CASES]
+)
 def test_gate_table(name, r, answer, risk, banned, action, reason, draft) -> None:  # type: ignore[no-untyped-def]
     d = decide(r, answer, calibration=CAL, policy=POLICY, now=NOW, risk_terms=risk, banned_terms=banned)
     assert (d.action, d.reason, d.request_draft) == (action, reason, draft)
@@ -90,13 +149,16 @@ def test_exact_key_match_of_one_answer_is_certain() -> None:
     assert shared.features is not None and not shared.features.exact
 
 
-@pytest.mark.parametrize(("query", "key", "conflict"), [
-    ("满199包邮吗", "满99包邮吗", True),
-    ("满99包邮吗", "满99包邮吗", False),
-    ("包邮吗", "满99包邮吗", False),  # the query states no number: nothing to contradict
-    ("我的手机[手机号]收不到验证码", "收不到验证码怎么办", False),
-    ("第1号直播间", "第0号直播间", True),
-])
+@pytest.mark.parametrize(
+    ("query", "key", "conflict"),
+    [
+        ("满199包邮吗", "满99包邮吗", True),
+        ("满99包邮吗", "满99包邮吗", False),
+        ("包邮吗", "满99包邮吗", False),  # the query states no number: nothing to contradict
+        ("我的手机[手机号]收不到验证码", "收不到验证码怎么办", False),
+        ("第1号直播间", "第0号直播间", True),
+    ],
+)
 def test_numbers_conflict(query: str, key: str, conflict: bool) -> None:
     assert numbers_conflict(query, key) is conflict
 

@@ -12,7 +12,9 @@ from tests.fallback.conftest import call
 QUERY = "你们直播间几点开播，有主播讲解吗"
 
 
-def login(url: str, rt, username: str, password: str = "correct-horse-1", role: str = "reviewer") -> httpx.Client:  # type: ignore[no-untyped-def]
+def login(
+    url: str, rt, username: str, password: str = "correct-horse-1", role: str = "reviewer"
+) -> httpx.Client:  # type: ignore[no-untyped-def]
     rt.db.run(lambda s: users_repo.create(s, username, password, role))
     client = httpx.Client(base_url=url, timeout=30)
     r = client.post("/v1/auth/login", json={"username": username, "password": password})
@@ -31,7 +33,9 @@ def test_approve_with_edit_is_served_at_once(start_server) -> None:  # type: ign
     cand = alice.get(f"/v1/review/candidates/{first['candidate_id']}").json()
     assert cand["status"] == "pending" and cand["examples"][0]["count"] == 1
     edited = "您好，直播间每晚19:30开播，主播会讲解面料和尺码。"
-    r = alice.post(f"/v1/review/candidates/{cand['id']}/approve", json={"version": cand["version"], "text": edited})
+    r = alice.post(
+        f"/v1/review/candidates/{cand['id']}/approve", json={"version": cand["version"], "text": edited}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["served_in_ms"] < 1000
     again = call(url, QUERY, message_id="m2").json()
@@ -53,8 +57,11 @@ def test_concurrent_approvals_one_wins_one_gets_409(start_server) -> None:  # ty
 
     def approve(client: httpx.Client, text: str) -> None:
         barrier.wait()
-        statuses.append(client.post(f"/v1/review/candidates/{cid}/approve",
-                                    json={"version": version, "text": text}).status_code)
+        statuses.append(
+            client.post(
+                f"/v1/review/candidates/{cid}/approve", json={"version": version, "text": text}
+            ).status_code
+        )
 
     threads = [threading.Thread(target=approve, args=(c, t)) for c, t in ((alice, "答案A"), (bob, "答案B"))]
     for t in threads:
@@ -71,7 +78,10 @@ def test_reject_needs_reason_and_is_audited(start_server) -> None:  # type: igno
     cid = call(url, "今天天气怎么样", message_id="m1").json()["candidate_id"]
     alice = login(url, rt, "alice")
     v = alice.get(f"/v1/review/candidates/{cid}").json()["version"]
-    assert alice.post(f"/v1/review/candidates/{cid}/reject", json={"version": v, "reason": ""}).status_code == 422
+    assert (
+        alice.post(f"/v1/review/candidates/{cid}/reject", json={"version": v, "reason": ""}).status_code
+        == 422
+    )
     r = alice.post(f"/v1/review/candidates/{cid}/reject", json={"version": v, "reason": "与店铺无关"})
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     stale = alice.post(f"/v1/review/candidates/{cid}/reject", json={"version": v, "reason": "again"})
@@ -101,19 +111,32 @@ def test_roles_csrf_and_tokens(start_server) -> None:  # type: ignore[no-untyped
 def test_answer_edit_retire_and_validity(start_server) -> None:  # type: ignore[no-untyped-def]
     rt, url = start_server()
     alice = login(url, rt, "alice")
-    created = alice.post("/v1/review/answers", json={
-        "question": "双十一有什么活动", "text": "双十一全场满300减50。", "keys": ["双11优惠是什么"],
-        "safe_to_autosend": True}).json()["answer"]
+    created = alice.post(
+        "/v1/review/answers",
+        json={
+            "question": "双十一有什么活动",
+            "text": "双十一全场满300减50。",
+            "keys": ["双11优惠是什么"],
+            "safe_to_autosend": True,
+        },
+    ).json()["answer"]
     assert call(url, "双十一有什么活动", message_id="a").json()["answer"] == "双十一全场满300减50。"
-    r = alice.patch(f"/v1/review/answers/{created['id']}", json={"version": created["version"],
-                                                                 "valid_until": "2020-01-01T00:00:00Z"})
+    r = alice.patch(
+        f"/v1/review/answers/{created['id']}",
+        json={"version": created["version"], "valid_until": "2020-01-01T00:00:00Z"},
+    )
     assert r.status_code == 200
     expired = call(url, "双十一有什么活动", message_id="b").json()
     assert expired["action"] != "answer"
     v = r.json()["answer"]["version"]
-    assert alice.patch(f"/v1/review/answers/{created['id']}", json={"version": v - 1, "text": "x"}).status_code == 409
-    r = alice.patch(f"/v1/review/answers/{created['id']}", json={"version": v, "status": "retired",
-                                                                 "clear_validity": True})
+    assert (
+        alice.patch(f"/v1/review/answers/{created['id']}", json={"version": v - 1, "text": "x"}).status_code
+        == 409
+    )
+    r = alice.patch(
+        f"/v1/review/answers/{created['id']}",
+        json={"version": v, "status": "retired", "clear_validity": True},
+    )
     assert r.status_code == 200 and r.json()["answer"]["status"] == "retired"
     assert call(url, "双十一有什么活动", message_id="c").json()["action"] != "answer"
 
@@ -127,7 +150,12 @@ def test_approval_on_one_instance_is_served_by_another_within_a_second(start_ser
     cid = call(url_a, QUERY, message_id="m1").json()["candidate_id"]
     alice = login(url_a, rt_a, "alice")
     v = alice.get(f"/v1/review/candidates/{cid}").json()["version"]
-    assert alice.post(f"/v1/review/candidates/{cid}/approve", json={"version": v, "text": "每晚八点开播。"}).status_code == 200
+    assert (
+        alice.post(
+            f"/v1/review/candidates/{cid}/approve", json={"version": v, "text": "每晚八点开播。"}
+        ).status_code
+        == 200
+    )
     approved_at = time.perf_counter()
     got = None
     while time.perf_counter() - approved_at < 3:

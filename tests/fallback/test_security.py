@@ -44,9 +44,16 @@ def test_attacks_never_get_an_auto_sent_answer(start_server) -> None:  # type: i
 
 def test_banned_word_bait_is_blocked_even_when_matched(start_server) -> None:  # type: ignore[no-untyped-def]
     rt, url = start_server()
-    rt.db.run(lambda s: answers_repo.create(
-        s, question="你们是不是全网最低价", text="是的，我们是全网最低价，买贵包退！", keys=BAIT[1:],
-        actor="test", safe_to_autosend=True))
+    rt.db.run(
+        lambda s: answers_repo.create(
+            s,
+            question="你们是不是全网最低价",
+            text="是的，我们是全网最低价，买贵包退！",
+            keys=BAIT[1:],
+            actor="test",
+            safe_to_autosend=True,
+        )
+    )
     rt.index.reconcile()
     for i, q in enumerate(BAIT):
         r = call(url, q, message_id=f"b{i}").json()
@@ -66,8 +73,13 @@ def test_no_personal_data_in_json_logs_or_tables(start_server) -> None:  # type:
     try:
         values = [v for group in PII.values() for v in group]
         for i, v in enumerate(values):
-            call(url, f"我的信息是{v}，帮我查下订单", message_id=f"p{i}",
-                 history=[{"role": "user", "content": f"联系我 {v}"}], slots={"contact": v})
+            call(
+                url,
+                f"我的信息是{v}，帮我查下订单",
+                message_id=f"p{i}",
+                history=[{"role": "user", "content": f"联系我 {v}"}],
+                slots={"contact": v},
+            )
         httpx.get(f"{url}/metrics")
     finally:
         root.removeHandler(handler)
