@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -23,9 +24,13 @@ def _embedder(backend: str | None):  # type: ignore[no-untyped-def]
 
     s = _settings()
     if backend:
-        s.embedder.backend = backend  # type: ignore[assignment]
+        s.embedder.backend = backend
     with err.status(f"loading embedder {s.embedder.backend} …"):
         return build_embedder(s.embedder)
+
+
+def _progress(name: str, message: str) -> None:
+    err.print(f"[dim]{name}: {message}[/]")
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
@@ -81,22 +86,23 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     ) -> None:
         """Fit the confidence calibration and thresholds for the configured embedder and save them."""
         from fallback import calibration as cal_io
-        from fallback.datasets import read_jsonl
+        from fallback.datasets import DataFormatError, read_intents
         from fallback.evaluation import evaluate_intents, fit_calibration
         from models.ports import embedder_identity
 
         emb = _embedder(embedder)
         replays = []
         for path in data:
-            kind, rows = read_jsonl(path)
-            if kind != "intent":
-                raise typer.BadParameter(f"{path} is a pair file; calibrate needs intent files")
+            try:
+                rows = read_intents(path)
+            except DataFormatError as e:
+                raise typer.BadParameter(str(e)) from e
             _res, _cal, replay = evaluate_intents(
                 rows,
                 emb,
                 target_precision=target_precision,
-                limit=limit,  # type: ignore[arg-type]
-                progress=lambda m, name=path.name: err.print(f"[dim]{name}: {m}[/]"),
+                limit=limit,
+                progress=partial(_progress, path.name),
                 varied_keys=varied_keys,
             )
             replays.append(replay)
@@ -137,7 +143,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Replay a labelled file through index + gate; print one JSON object (precision, coverage, …)."""
-        from fallback.datasets import DataFormatError, read_jsonl
+        from fallback.datasets import DataFormatError, IntentExample, PairExample, read_jsonl
         from fallback.evaluation import evaluate_intents, evaluate_pairs
 
         try:
@@ -152,9 +158,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
 
             fixed = cal_io.load(embedder_identity(emb), data_dir=_settings().data_dir) if shipped else None
             result, _, _ = evaluate_intents(
-                rows,
+                [r for r in rows if isinstance(r, IntentExample)],
                 emb,
-                target_precision=target_precision or 0.99,  # type: ignore[arg-type]
+                target_precision=target_precision or 0.99,
                 limit=limit,
                 seed=seed,
                 curve=curve,
@@ -163,10 +169,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             )
         else:
             result = evaluate_pairs(
-                rows,
+                [r for r in rows if isinstance(r, PairExample)],
                 emb,
                 target_precision=target_precision or 0.9,
-                limit=limit,  # type: ignore[arg-type]
+                limit=limit,
                 seed=seed,
                 curve=curve,
             )

@@ -53,3 +53,11 @@ def read_jsonl(path: Path) -> tuple[str, list[IntentExample] | list[PairExample]
     if not intents and not pairs:
         raise DataFormatError(f"{path}: no examples")
     return ("intent", intents) if intents else ("pair", pairs)
+
+
+def read_intents(path: Path) -> list[IntentExample]:
+    """Read an intent file; raise ``DataFormatError`` if it is a pair file."""
+    kind, rows = read_jsonl(path)
+    if kind != "intent":
+        raise DataFormatError(f"{path}: a pair file (q1, q2, label); an intent file is needed")
+    return [r for r in rows if isinstance(r, IntentExample)]

@@ -23,7 +23,7 @@ import numpy as np
 from fallback import gating
 from fallback.answer_index import AnswerIndex
 from fallback.datasets import OOS, IntentExample, PairExample
-from fallback.domain import Action, AnswerCandidate
+from fallback.domain import Action, AnswerCandidate, Ranked
 from fallback.gating import Calibration, Policy
 from fallback.settings import IndexSettings
 from fallback.store import answers as answers_repo
@@ -91,7 +91,7 @@ class IntentBench:
                 by_label[label] = [texts[i] for i in sorted(picked)]
         self.db = Database.connect(f"sqlite:///{workdir / 'eval.db'}")
 
-        def seed(s: Any) -> dict[int, str]:
+        def create_answers(s: Any) -> dict[int, str]:
             out = {}
             for label, texts in by_label.items():
                 a = answers_repo.create(
@@ -106,7 +106,7 @@ class IntentBench:
                 out[a.id] = label
             return out
 
-        self.label_of = self.db.run(seed)
+        self.label_of: dict[int, str] = self.db.run(create_answers)
         self.index = AnswerIndex(embedder, self.db, workdir / "index", IndexSettings())
         self.index.open()
         self.rows = rows
@@ -114,7 +114,9 @@ class IntentBench:
     def replay(self, examples: Sequence[IntentExample]) -> Replay:
         """Embed the queries in batches and retrieve for each through the real index and ``rank``."""
         vectors = self.embedder.encode([e.text for e in examples])
-        feats, correct, top = [], [], []
+        feats: list[tuple[float, ...]] = []
+        correct: list[bool] = []
+        top: list[float] = []
         hits = self.index.search_batch(vectors, max(self.vote_k, 10))
         for e, matches in zip(examples, hits, strict=True):
             ranked = gating.rank(matches, self.vote_k)
@@ -182,9 +184,9 @@ def fit_calibration(
     cal = Calibration(
         embedder=embedder,
         mean=tuple(map(float, mean)),
-        scale=tuple(map(float, scale)),  # type: ignore[arg-type]
+        scale=tuple(map(float, scale)),
         coef=tuple(map(float, model.coef_[0])),
-        intercept=float(model.intercept_[0]),  # type: ignore[arg-type]
+        intercept=float(model.intercept_[0]),
         answer_threshold=0.99,
         suggest_threshold=0.5,
         grouping_threshold=0.9,
@@ -204,7 +206,8 @@ def fit_calibration(
 def _feat(row: np.ndarray) -> Any:
     from fallback.domain import Features
 
-    return Features(*(float(v) for v in row[:5]))
+    top, margin, vote, sharp, support = (float(v) for v in row[:5])
+    return Features(top, margin, vote, sharp, support)
 
 
 def choose_threshold(
@@ -243,7 +246,7 @@ def gate_metrics(replay: Replay, cal: Calibration, policy: Policy) -> dict[str, 
     stub = AnswerCandidate(answer_id=1, text="", safe_to_autosend=True)
     answered = np.zeros(len(replay.correct), dtype=bool)
     for i, row in enumerate(replay.features):
-        ranked = gating.Ranked(answers=((1, float(row[0])),), features=_feat(row))
+        ranked = Ranked(answers=((1, float(row[0])),), features=_feat(row))
         d = gating.decide(ranked, stub, calibration=cal, policy=policy, now=now)
         answered[i] = d.action == Action.ANSWER
     n_in, n_oos = int(replay.in_scope.sum()), int((~replay.in_scope).sum())

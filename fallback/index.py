@@ -220,8 +220,8 @@ class FaissIndex:
             index._index = raw
             return index
         if raw.ntotal:
-            ids = faiss.vector_to_array(raw.id_map).astype(np.int64)
-            inner = faiss.downcast_index(raw.index)
+            ids = faiss.vector_to_array(raw.id_map).astype(np.int64)  # type: ignore[attr-defined]
+            inner = faiss.downcast_index(raw.index)  # type: ignore[attr-defined]
             if isinstance(inner, faiss.IndexIVF):
                 inner.make_direct_map()
             vecs = (

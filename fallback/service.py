@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -225,7 +226,7 @@ class FallbackService:
                  (time.perf_counter() - started) * 1000)
         return result
 
-    def _write(self, fn: Any) -> FallbackResult:
+    def _write(self, fn: Callable[[Session], FallbackResult]) -> FallbackResult:
         if self._write_lock is None:
             return self.db.run(fn)
         with self._write_lock:  # SQLite has one writer; queue in-process rather than spin on busy

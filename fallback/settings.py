@@ -136,13 +136,13 @@ class Settings(BaseSettings):
     seed_demo: bool = Field(False, description="Seed demo answers into an empty database at start.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = Field(True, description="Structured JSON logs (one object a line) with trace ids.")
-    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]
-    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)  # type: ignore[arg-type]
-    gating: GatingSettings = Field(default_factory=GatingSettings)  # type: ignore[arg-type]
-    index: IndexSettings = Field(default_factory=IndexSettings)  # type: ignore[arg-type]
-    drafting: DraftingSettings = Field(default_factory=DraftingSettings)  # type: ignore[arg-type]
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
+    gating: GatingSettings = Field(default_factory=GatingSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    drafting: DraftingSettings = Field(default_factory=DraftingSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
-    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @classmethod
     def settings_customise_sources(

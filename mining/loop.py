@@ -120,11 +120,11 @@ def simulate(
         settings = Settings(
             data_dir=base,
             seed_demo=False,
-            generator={"backend": "none"},  # type: ignore[arg-type]
-            auth={"service_tokens": [TOKEN], "session_secret": "loop-session-secret-0123456789"},  # type: ignore[arg-type]
+            generator={"backend": "none"},
+            auth={"service_tokens": [TOKEN], "session_secret": "loop-session-secret-0123456789"},
             drafting={"in_process_worker": False},
             server={"user_rate_per_s": 0},
-        )  # type: ignore[arg-type]
+        )
         rt = build_runtime(settings, embedder=embedder, generator=None)
         token = rt.db.run(
             lambda s: (
@@ -132,7 +132,7 @@ def simulate(
                 users_repo.issue_token(s, "sim"),
             )[1]
         )
-        pipeline = build_pipeline(MiningSettings(seed=options.seed), embedder)  # type: ignore[call-arg]
+        pipeline = build_pipeline(MiningSettings(seed=options.seed), embedder)
         answer_label: dict[int, str] = {}
         with TestClient(create_app(settings, runtime=rt)) as client:
             hook = {"X-Backstop-Token": TOKEN}

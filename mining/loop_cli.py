@@ -38,7 +38,7 @@ def register(eval_app: typer.Typer) -> None:
         kind, rows = read_jsonl(data)
         if kind != "intent":
             raise typer.BadParameter("eval loop needs an intent file (text, label, split)")
-        emb = build_embedder(EmbedderSettings(backend=embedder))  # type: ignore[arg-type]
+        emb = build_embedder(EmbedderSettings(backend=embedder))
         options = LoopOptions(
             days=days,
             per_day=per_day,

@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
 
         from fallback.settings import load_settings
 
-        rows = [check_embedder(EmbedderSettings(backend=b, cache_dir=Path(cache_dir))) for b in backend]  # type: ignore[arg-type]
+        rows = [check_embedder(EmbedderSettings(backend=b, cache_dir=Path(cache_dir))) for b in backend]
         rows.append(check_generator(load_settings().generator))
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))

@@ -193,7 +193,7 @@ class Server:
                 self.proc.wait(5)
 
 
-def start_server(args: argparse.Namespace, data_dir: Path) -> Server:
+def start_server(args: argparse.Namespace, data_dir: Path, workers: int) -> Server:
     port = args.port or free_port()
     env = dict(os.environ)
     env.update({
@@ -209,10 +209,10 @@ def start_server(args: argparse.Namespace, data_dir: Path) -> Server:
         k, _, v = kv.partition("=")
         env[k] = v
     if args.launcher == "setup.sh":
-        cmd = ["bash", str(ROOT / "scripts" / "setup.sh"), "serve", "--workers", str(args.workers)]
+        cmd = ["bash", str(ROOT / "scripts" / "setup.sh"), "serve", "--workers", str(workers)]
     else:
-        cmd = [str(Path(sys.executable).parent / "backstop"), "serve", "--workers", str(args.workers)]
-    log_path = data_dir / "server.log"
+        cmd = [str(Path(sys.executable).parent / "backstop"), "serve", "--workers", str(workers)]
+    log_path = data_dir / f"server-w{workers}.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(proc, port, data_dir, log_path)
@@ -360,7 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     server: Server | None = None
     t_start = time.monotonic()
     try:
-        server = start_server(args, data_dir)
+        if args.workers > 1:
+            # Each worker seeds an empty database on start and they race (both insert the demo
+            # answers), so seed once with a single worker first; the N workers then find it seeded.
+            start_server(args, data_dir, 1).stop()
+        server = start_server(args, data_dir, args.workers)
         startup_s = time.monotonic() - t_start
         print(f"server up on {server.url} in {startup_s:.1f}s (pids {server.pids()}), data {data_dir}",
               file=sys.stderr)

@@ -39,7 +39,7 @@ class BodyLimit:
 
         async def limited() -> dict[str, Any]:
             nonlocal seen
-            msg = await receive()
+            msg: dict[str, Any] = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
@@ -134,6 +134,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
     srv = settings.server
     app.state.limits = {"user": RateLimiter(srv.user_rate_per_s, srv.user_burst),
                         "bot": RateLimiter(srv.bot_rate_per_s, srv.bot_burst)}
-    app.add_middleware(RequestTiming)  # type: ignore[arg-type]
-    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(RequestTiming)
+    app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
     return app

@@ -47,4 +47,4 @@ def install(app: FastAPI) -> None:
         def handler(_req: Request, exc: Exception, status: int = status, code: str = code) -> JSONResponse:
             return JSONResponse({"error": code, "detail": str(exc)}, status_code=status)
 
-        app.add_exception_handler(exc_type, handler)  # type: ignore[arg-type]
+        app.add_exception_handler(exc_type, handler)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -225,6 +226,14 @@ def assign(candidate_id: CandidateId, body: AssignIn, rt: RuntimeDep, r: Reviewe
     )
 
 
+def _bulk_approve(s: Any, *, item: BulkItem, actor: str) -> None:
+    review_repo.approve(s, item.id, expected_version=item.version, actor=actor)
+
+
+def _bulk_reject(s: Any, *, item: BulkItem, actor: str, reason: str) -> None:
+    review_repo.reject(s, item.id, expected_version=item.version, actor=actor, reason=reason)
+
+
 @router.post("/v1/review/candidates/bulk")
 def bulk(body: BulkIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     """Each item in its own transaction: one stale item does not undo the others."""
@@ -235,17 +244,9 @@ def bulk(body: BulkIn, rt: RuntimeDep, r: ReviewerDep) -> dict[str, Any]:
     for item in body.items:
         try:
             if body.action == "approve":
-                rt.db.run(
-                    lambda s, i=item: review_repo.approve(
-                        s, i.id, expected_version=i.version, actor=r.username
-                    )
-                )
+                rt.db.run(partial(_bulk_approve, item=item, actor=r.username))
             else:
-                rt.db.run(
-                    lambda s, i=item: review_repo.reject(
-                        s, i.id, expected_version=i.version, actor=r.username, reason=body.reason or ""
-                    )
-                )
+                rt.db.run(partial(_bulk_reject, item=item, actor=r.username, reason=body.reason or ""))
             done.append(item.id)
         except (StaleVersion, ValueError, answers_repo.NotFound) as e:
             failed.append({"id": item.id, "error": str(e)})

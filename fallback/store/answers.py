@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -104,8 +105,8 @@ def update_answer(
     add_keys: Iterable[str] = (),
     remove_keys: Iterable[str] = (),
     safe_to_autosend: bool | None = None,
-    valid_from: datetime | type[Ellipsis] | None = ...,
-    valid_until: datetime | type[Ellipsis] | None = ...,
+    valid_from: datetime | EllipsisType | None = ...,
+    valid_until: datetime | EllipsisType | None = ...,
     status: str | None = None,
 ) -> Answer:
     """Edit an answer under optimistic concurrency; raise ``StaleVersion`` if it moved on."""
@@ -123,10 +124,10 @@ def update_answer(
         a.text = text
     if safe_to_autosend is not None:
         a.safe_to_autosend = safe_to_autosend
-    if valid_from is not ...:
-        a.valid_from = valid_from  # type: ignore[assignment]
-    if valid_until is not ...:
-        a.valid_until = valid_until  # type: ignore[assignment]
+    if not isinstance(valid_from, EllipsisType):
+        a.valid_from = valid_from
+    if not isinstance(valid_until, EllipsisType):
+        a.valid_until = valid_until
     if status is not None:
         if status not in ("active", "retired"):
             raise ValueError(f"unknown status {status!r}")

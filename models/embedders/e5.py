@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from models.embedders.e5_convert import CONVERSION_FORMAT, ConversionError, ensure_converted, file_digest
+from models.embedders.e5_convert import CONVERSION_FORMAT, ensure_converted, file_digest
+from models.embedders.e5_format import ConversionError
 from models.embedders.sentence_transformers import SentenceTransformerEmbedder
 from models.errors import ModelUnavailable
 from models.ports import Vectors
