@@ -31,7 +31,7 @@ from fallback.settings import Settings
 from fallback.store import answers as answers_repo
 from fallback.store import candidates as cand_repo
 from fallback.store import events as events_repo
-from fallback.store.db import Database
+from fallback.store.db import Database, GroupCommit
 from models.ports import Embedder, Vectors
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,8 @@ class FallbackService:
             embedder, db, grouping if grouping is not None else calibration.grouping_threshold
         )
         self.cache = RepeatCache(g.cache_size)
-        self._write_lock = threading.Lock() if db.is_sqlite else None
+        # SQLite has one writer: queue this process's writes and commit concurrent ones together
+        self._writer = GroupCommit(db) if db.is_sqlite else None
 
     def start(self) -> None:
         """Load the index and the open candidates (call once before serving)."""
@@ -227,10 +228,9 @@ class FallbackService:
         return result
 
     def _write(self, fn: Callable[[Session], FallbackResult]) -> FallbackResult:
-        if self._write_lock is None:
+        if self._writer is None:
             return self.db.run(fn)
-        with self._write_lock:  # SQLite has one writer; queue in-process rather than spin on busy
-            return self.db.run(fn)
+        return self._writer.run(fn)
 
     def _enqueue(
         self, s: Session, text: str, vector: Vectors, decision: Decision, references: list[dict[str, Any]],

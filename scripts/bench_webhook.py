@@ -214,7 +214,8 @@ def start_server(args: argparse.Namespace, data_dir: Path, workers: int) -> Serv
         cmd = [str(Path(sys.executable).parent / "backstop"), "serve", "--workers", str(workers)]
     log_path = data_dir / f"server-w{workers}.log"
     log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     server = Server(proc, port, data_dir, log_path)
     deadline = time.monotonic() + args.start_timeout
     while time.monotonic() < deadline:
@@ -240,7 +241,8 @@ def run_wrk(args: argparse.Namespace, server: Server, queries_file: Path, rate: 
            "-s", str(LUA), f"{server.url}/v1/fallback", "--", str(queries_file), str(rate), TOKEN, run_id,
            str(threads)]
     # wrk stops itself after -d; the outer timeout only bounds a hang
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + args.timeout + 30, check=False)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + args.timeout + 30,
+                         check=False)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr[-2000:]}\n{out.stdout[-2000:]}")
@@ -255,16 +257,19 @@ def server_side(data_dir: Path, run_id: str) -> dict[str, Any]:
     try:
         rows = con.execute("SELECT action, cached, latency_ms FROM events WHERE conversation_id LIKE ?",
                            (f"c-{run_id}-%",)).fetchall()
+        pending = con.execute("SELECT count(*) FROM candidates WHERE status = 'pending'").fetchone()[0]
     finally:
         con.close()
     if not rows:
-        return {"events": 0}
+        return {"events": 0, "pending_candidates": pending}
     acts: dict[str, int] = {}
     for a, _, _ in rows:
         acts[a] = acts.get(a, 0) + 1
     lat = sorted(float(r[2] or 0.0) for r in rows)
     q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
-    return {"events": len(rows), "actions": acts, "cached_share": round(sum(bool(r[1]) for r in rows) / len(rows), 3),
+    cached = sum(bool(r[1]) for r in rows) / len(rows)
+    return {"events": len(rows), "actions": acts, "cached_share": round(cached, 3),
+            "pending_candidates": pending,
             "service_ms": {"p50": round(q[49], 2), "p95": round(q[94], 2), "p99": round(q[98], 2)}}
 
 
@@ -306,7 +311,8 @@ def fmt_table(results: list[dict[str, Any]], p99_goal_ms: float) -> str:
         verdict = ("saturated" if r["saturated"] else
                    "ok" if r["p99_ms"] <= p99_goal_ms else f"P99 > {p99_goal_ms:g} ms")
         lines.append(
-            f"| {r['rate']} | {r['throughput']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
+            f"| {r['rate']} | {r['throughput']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} "
             f"| {r['max_ms']:.0f} | {r['errors']} | {r['late_share'] * 100:.1f}% "
             f"| {acts.get('answer', 0)} / {acts.get('pending_review', 0)} / {acts.get('handoff', 0)} "
             f"| {r['server'].get('cached_share', 0) * 100:.0f}% | {r['server_cpu']:.2f} cores "
@@ -318,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rates", default="100,250,500,1000", help="Offered loads, req/s (comma separated).")
     ap.add_argument("--duration", type=float, default=20.0, help="Seconds per rate (bounded: at most 120).")
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (backstop serve --workers).")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (serve --workers).")
     ap.add_argument("--connections", type=int, default=0, help="wrk connections (default rate/5, 16..512).")
     ap.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (it shares the 2 cores).")
     ap.add_argument("--timeout", type=float, default=5.0, help="wrk per-request timeout, s.")
@@ -392,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
             wall = time.monotonic() - t0
             cpu = (server.cpu_seconds() - cpu0) / wall
             if server.proc.poll() is not None:
-                raise RuntimeError(f"server died during rate {rate}; log:\n{server.log_path.read_text()[-3000:]}")
+                tail = server.log_path.read_text()[-3000:]
+                raise RuntimeError(f"server died during rate {rate}; log:\n{tail}")
             time.sleep(1.0)  # let in-flight calls finish logging
             ss = server_side(data_dir, run_id)
             secs = w["duration_us"] / 1e6
@@ -405,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                 "p50_ms": w["latency_us"]["p50"] / 1000, "p95_ms": w["latency_us"]["p95"] / 1000,
                 "p99_ms": w["latency_us"]["p99"] / 1000, "max_ms": w["latency_us"]["max"] / 1000,
                 "mean_ms": round(w["latency_us"]["mean"] / 1000, 2),
+                "cpu_ms_per_request": round(1000 * cpu / max(throughput, 1e-9), 2),
                 "errors": errors, "error_detail": w["errors"], "late_share": round(late_share, 4),
                 "late_max_ms": round(w["late_max_us"] / 1000, 1),
                 "responses": w["actions"], "server": ss, "server_cpu": round(cpu, 2),

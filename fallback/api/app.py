@@ -57,7 +57,8 @@ class RequestTiming:
 
     Same measurement as a ``@app.middleware("http")`` function (start of the call to the start of the
     response), without Starlette's ``BaseHTTPMiddleware``, which wraps every request in an extra task,
-    memory streams and a streaming response: that wrapping was ~19% of the event loop's samples under load.
+    memory streams and a streaming response (measured: the event loop's CPU per webhook call fell from
+    1.95 to 1.44 ms).
     """
 
     def __init__(self, app: ASGIApp):
@@ -74,7 +75,8 @@ class RequestTiming:
                 metrics: ops.Metrics | None = getattr(scope["app"].state, "metrics", None)
                 if metrics is not None:
                     path = getattr(scope.get("route"), "path", "unmatched")
-                    metrics.latency.labels(path, str(message["status"])).observe(time.perf_counter() - started)
+                    elapsed = time.perf_counter() - started
+                    metrics.latency.labels(path, str(message["status"])).observe(elapsed)
             await send(message)
 
         await self.app(scope, receive, timed_send)

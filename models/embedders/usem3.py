@@ -78,7 +78,8 @@ class Usem3Embedder:
         with self._lock:
             while not job.done:  # FIFO: at most a few batches run before our own
                 with self._pending_lock:
-                    batch, n = [], 0
+                    batch: list[_Job] = []
+                    n = 0
                     while self._pending and (not batch or n + len(self._pending[0].items) <= batch_size):
                         batch.append(self._pending.popleft())
                         n += len(batch[-1].items)
