@@ -1,8 +1,9 @@
 -- wrk script for POST /v1/fallback at a fixed offered rate (driven by scripts/bench_webhook.py).
 --
 --   wrk -t1 -c64 -d20s --timeout 5s -s scripts/bench_webhook.lua http://127.0.0.1:PORT/v1/fallback \
---       -- QUERIES_FILE RATE TOKEN RUN_ID
+--       -- QUERIES_FILE RATE TOKEN RUN_ID THREADS
 --
+-- RATE is the offered load of the whole run (req/s, split over the THREADS = wrk -t threads).
 -- QUERIES_FILE holds one JSON string literal per line (the query, already JSON-escaped); thread i
 -- sends lines i, i+T, i+2T, ... in order. Every request gets its own conversation_id/message_id, so
 -- the service's idempotent replay never answers from the event log.

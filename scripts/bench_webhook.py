@@ -37,7 +37,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ class Mix:
     demo_share: float = 0.1
     seed: int = 0
     _next_fresh: int = 0
-    wrapped: int = field(default=0)
+    wrapped: int = 0  # times the fresh pool ran out and restarted (reported)
 
     def sequence(self, n: int, salt: int) -> tuple[list[str], dict[str, int]]:
         rng = random.Random(self.seed * 1_000_003 + salt)
