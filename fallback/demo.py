@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fallback.store import answers as answers_repo
+from fallback.store.db import Database
+from fallback.store.schema import Meta
 
 DEMO: list[tuple[str, str, list[str], bool]] = [
     (
@@ -71,11 +74,25 @@ DEMO: list[tuple[str, str, list[str], bool]] = [
 
 
 def seed(s: Session) -> int:
-    """Insert the demo answers when the answers table is empty; return how many were added."""
-    if answers_repo.count_active(s) > 0:
+    """Insert the demo answers when the answers table is empty; return how many were added.
+
+    Several worker processes start at once: the ``meta`` row ``demo_seeded`` (a primary key) lets only
+    one of them seed; the others get an ``IntegrityError``, which ``seed_once`` treats as done.
+    """
+    if answers_repo.count_active(s) > 0 or s.get(Meta, "demo_seeded") is not None:
         return 0
+    s.add(Meta(key="demo_seeded", value="1"))
+    s.flush()
     for question, text, keys, safe in DEMO:
         answers_repo.create(
             s, question=question, text=text, keys=keys, actor="demo-seed", safe_to_autosend=safe
         )
     return len(DEMO)
+
+
+def seed_once(db: Database) -> int:
+    """``seed`` in its own transaction; 0 when another process seeded concurrently."""
+    try:
+        return db.run(seed)
+    except IntegrityError:
+        return 0

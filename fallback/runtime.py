@@ -62,7 +62,7 @@ def build_runtime(
     if settings.seed_demo:
         from fallback import demo
 
-        added = db.run(demo.seed)
+        added = demo.seed_once(db)
         if added:
             log.info("demo.seeded answers=%d", added)
     emb = embedder or build_embedder(settings.embedder)

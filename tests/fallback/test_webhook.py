@@ -177,3 +177,29 @@ def test_coze_plugin_spec_is_openapi_30_with_every_field(start_server) -> None: 
     assert spec["components"]["securitySchemes"]["serviceToken"]["name"] == "X-Backstop-Token"
     assert "$defs" not in str(spec) and '"type": "null"' not in str(spec).replace("'", '"')
     assert spec["servers"][0]["url"].startswith("http://127.0.0.1")
+
+
+def test_demo_is_seeded_once_even_when_workers_race(database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from fallback import demo
+    from fallback.store.db import Database
+    from fallback.store.schema import Answer
+
+    url = database_url or f"sqlite:///{tmp_path / 'race.db'}"
+    dbs = [Database.connect(url) for _ in range(4)]
+    barrier = threading.Barrier(len(dbs))
+
+    def start(db: Database) -> None:
+        barrier.wait()
+        demo.seed_once(db)
+
+    threads = [threading.Thread(target=start, args=(db,)) for db in dbs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with dbs[0].session() as s:
+        assert s.query(Answer).count() == len(demo.DEMO)
+    for db in dbs:
+        db.dispose()
