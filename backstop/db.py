@@ -1,7 +1,8 @@
-"""Schema migrations (Alembic) for PostgreSQL deployments: ``backstop db upgrade|current|check``.
+"""Schema migrations (Alembic): ``backstop db upgrade|current|check``.
 
-The embedded SQLite default creates its tables at start; a PostgreSQL deployment runs
-``backstop db upgrade`` before starting the service (the compose file does).
+A PostgreSQL deployment runs ``backstop db upgrade`` before starting the service (the compose file
+does). The embedded SQLite default is brought up to date by ``backstop serve`` / ``backstop worker``
+themselves (:func:`prepare_embedded`), so a ``var/backstop.db`` made by an earlier release keeps working.
 """
 
 from __future__ import annotations
@@ -24,6 +25,47 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def prepare_embedded(url: str) -> str | None:
+    """Migrate an embedded SQLite database to the latest schema; return what was done (None: nothing).
+
+    Files made before migrations were tracked there (the tables came from ``create_all``) carry no
+    ``alembic_version``: they are stamped with the revision their tables match, then upgraded.
+    """
+    if not url.startswith("sqlite"):
+        return None
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url)
+    stamped = None
+    try:
+        insp = inspect(engine)
+        tables = set(insp.get_table_names())
+        if "alembic_version" not in tables and "candidate_examples" in tables:
+            columns = {c["name"] for c in insp.get_columns("candidate_examples")}
+            stamped = "head" if "text_hash" in columns else "0001"
+            command.stamp(alembic_config(url), stamped)
+    finally:
+        engine.dispose()
+    before = _revision(url)
+    upgrade(url)
+    after = _revision(url)
+    if before != after:
+        return f"{before or 'empty'} -> {after}"
+    return f"stamped {after}" if stamped else None
+
+
+def _revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,15 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
     return load_settings(**overrides)
 
 
+def _migrate_embedded(url: str) -> None:
+    """Bring an embedded SQLite file made by an earlier release to the current schema (no-op otherwise)."""
+    from backstop.db import prepare_embedded  # the composition root owns the migrations
+
+    done = prepare_embedded(url)
+    if done:
+        err.print(f"database schema migrated: {done}")
+
+
 def _embedder(backend: str | None):  # type: ignore[no-untyped-def]
     from models.factory import build_embedder
 
@@ -58,6 +67,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         from fallback.logs import configure
 
         configure(s.log_level, json_format=s.log_json)
+        _migrate_embedded(s.resolved_database_url)
         err.print(
             f"[bold]Backstop[/] on http://{host}:{port}  ·  API docs: http://{host}:{port}/docs"
             f"  ·  reviewer console: http://{host}:{port}/review  ·  embedder: {s.embedder.backend}"

@@ -71,6 +71,7 @@ class FaissIndex:
         self._masked: set[int] = set()
         self._vectors: dict[int, npt.NDArray[np.float32]] = {}  # kept for hnsw/ivf rebuilds
         self._index: Any = self._empty()
+        self._stored: set[int] | None = None  # ids in the id map (masked ones too); None = read it again
 
     def _empty(self) -> Any:
         if self._kind == "hnsw":
@@ -94,10 +95,15 @@ class FaissIndex:
     def ids(self) -> set[int]:
         """Ids currently searchable."""
         with self._lock:
-            if self._index.ntotal == 0:
-                return set()
-            all_ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-            return {int(i) for i in all_ids} - self._masked
+            return self._stored_ids() - self._masked
+
+    def _stored_ids(self) -> set[int]:
+        # kept up to date by add/remove: reading the whole id map on every add made each new
+        # candidate cost O(open candidates) on the webhook's path
+        if self._stored is None:
+            stored = faiss.vector_to_array(self._index.id_map) if self._index.ntotal else []
+            self._stored = {int(i) for i in stored}
+        return self._stored
 
     def add(self, ids: Ids, vectors: npt.NDArray[np.float32]) -> None:
         """Add (or replace) vectors under ``ids``."""
@@ -114,6 +120,7 @@ class FaissIndex:
             if self._kind != "flat":
                 self._masked -= {int(i) for i in ids}
             self._index.add_with_ids(vectors, ids)
+            self._stored_ids().update(int(i) for i in ids)
             if self._kind != "flat":
                 for i, v in zip(ids, vectors, strict=True):
                     self._vectors[int(i)] = v
@@ -126,13 +133,14 @@ class FaissIndex:
             return
         with self._lock:
             if self._kind != "flat":
-                self._masked |= wanted & {int(i) for i in faiss.vector_to_array(self._index.id_map)}
+                self._masked |= wanted & self._stored_ids()
                 for i in wanted:
                     self._vectors.pop(i, None)
                 if self._masked and len(self._masked) > 0.25 * self._index.ntotal:
                     self._rebuild_from_vectors()
                 return
             self._index.remove_ids(np.fromiter(wanted, dtype=np.int64))
+            self._stored_ids().difference_update(wanted)
             for i in wanted:
                 self._vectors.pop(i, None)
 
@@ -182,9 +190,11 @@ class FaissIndex:
             ivf.train(vecs)
             ivf.nprobe = max(1, self._ivf_nlist // 16)
             self._index = faiss.IndexIDMap2(ivf)
+            self._stored = None
             self._index.__dict__["_quantizer"] = quant  # keep the quantizer alive
         else:
             self._index = self._empty()
+            self._stored = None
         if len(ids):
             self._index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), ids)
 
@@ -218,6 +228,7 @@ class FaissIndex:
         index = cls(dimension, kind, **kw)
         if kind == "flat":
             index._index = raw
+            index._stored = None
             return index
         if raw.ntotal:
             ids = faiss.vector_to_array(raw.id_map).astype(np.int64)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from fallback import gating
 from fallback.answer_index import AnswerIndex, use_one_search_thread
-from fallback.domain import Action, Decision, KeyMatch
+from fallback.domain import Action, AnswerCandidate, Decision, KeyMatch
 from fallback.gating import Calibration, Policy
 from fallback.grouping import CandidateGrouper
 from fallback.logs import trace_id_var
@@ -35,6 +36,8 @@ from fallback.store.db import Database, GroupCommit
 from models.ports import Embedder, Vectors
 
 log = logging.getLogger(__name__)
+# the normalised form of answer keys, which recur in every search (normalising is pure Python)
+_key_form = lru_cache(maxsize=1 << 16)(cache_key)
 
 
 @dataclass(frozen=True)
@@ -151,10 +154,6 @@ class FallbackService:
         use_one_search_thread()
         trace_id = uuid.uuid4().hex
         trace_id_var.set(trace_id)
-        if req.message_id:
-            prior = self.db.run(lambda s: events_repo.find(s, req.conversation_id, req.message_id))
-            if prior is not None:
-                return self._replay(prior.response, prior.trace_id)
 
         masked = mask(normalize(req.query))
         text = masked.text
@@ -177,12 +176,20 @@ class FallbackService:
             self.cache.put(key, self.index.version, matches, vector)
         else:
             matches, vector = cached
-        exact = frozenset(m.answer_id for m in matches if cache_key(m.text) == key) if key else frozenset()
+        exact = frozenset(m.answer_id for m in matches if _key_form(m.text) == key) if key else frozenset()
         ranked = gating.rank(matches, self.calibration.vote_k, exact)
         top_id = ranked.answers[0][0] if ranked.answers else None
-        answer = (
-            self.db.run(lambda s: answers_repo.as_candidates(s, [top_id])).get(top_id) if top_id else None
-        )
+
+        def read(s: Session) -> tuple[events_repo.LoggedResponse | None, AnswerCandidate | None]:
+            # one read transaction: a retry already answered (idempotency) and the best answer's state
+            prior = events_repo.find(s, req.conversation_id, req.message_id)
+            if prior is not None or top_id is None:
+                return prior, None
+            return None, answers_repo.as_candidates(s, [top_id]).get(top_id)
+
+        prior, answer = self.db.run(read)
+        if prior is not None:
+            return self._replay(prior.response, prior.trace_id)
         banned = self.safety.banned_terms(answer.text) if answer else []
         top_key = next((m.text for m in sorted(matches, key=lambda m: -m.score) if m.answer_id == top_id), "")
         decision = gating.decide(
@@ -201,7 +208,7 @@ class FallbackService:
             if decision.action == Action.ANSWER and decision.answer_id is not None:
                 answers_repo.add_hits(s, {decision.answer_id: 1})
             result = self._result(decision, trace_id, candidate_id)
-            events_repo.insert(
+            events_repo.insert_event(
                 s, trace_id=trace_id, conversation_id=req.conversation_id, message_id=req.message_id,
                 user_id=req.user_id, bot_id=req.bot_id, locale=req.locale, query=text,
                 action=str(decision.action), reason=decision.reason, confidence=decision.confidence,
@@ -238,19 +245,19 @@ class FallbackService:
     ) -> int:
         existing = cand_repo.find_pending_by_text(s, text)
         if existing is not None:
-            cand_repo.attach(s, existing.id, text, 1.0)
-            return existing.id
+            cand_repo.attach(s, existing, text, 1.0)
+            return existing
         for cand_id, sim in self.grouper.nearest(vector):
-            if cand_repo.attach(s, cand_id, text, sim) is not None:
+            if cand_repo.attach(s, cand_id, text, sim):
                 return cand_id
             self.grouper.discard([cand_id])
-        cand = cand_repo.create(
+        cand_id = cand_repo.create(
             s, text=text, risk=bool(decision.risk_terms), references=references,
             context={"history": history, "slots": slots, "risk_terms": list(decision.risk_terms)},
             draft=self.drafting_enabled,
         )
-        self.grouper.add(cand.id, vector)
-        return cand.id
+        self.grouper.add(cand_id, vector)
+        return cand_id
 
     def _result(self, d: Decision, trace_id: str, candidate_id: int | None) -> FallbackResult:
         text = d.answer_text if d.action == Action.ANSWER and d.answer_text else self.settings.gating.handoff_text

@@ -6,7 +6,7 @@ import logging
 import uuid
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from fallback.api.deps import RuntimeDep, ServiceAuth
 from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
@@ -22,6 +22,12 @@ COZE_HEADERS = {
 }
 
 
+def _reply(out: FallbackOut) -> Response:
+    # serialised once by pydantic's Rust core; returning the model would make FastAPI validate it
+    # again against response_model and encode it through jsonable_encoder (measured on the hot path)
+    return Response(out.model_dump_json(), media_type="application/json")
+
+
 @router.post(
     "/v1/fallback",
     response_model=FallbackOut,
@@ -30,15 +36,16 @@ COZE_HEADERS = {
     summary="Answer a query the bot did not recognise",
     responses={401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
-async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> FallbackOut:
+async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Response:
     """Decide within the deadline: answer, pending_review, handoff or blocked (always HTTP 200)."""
     if len(body.query) > rt.settings.server.max_query_chars:
         raise HTTPException(422, f"query longer than {rt.settings.server.max_query_chars} characters")
     limits = request.app.state.limits
     if not limits["user"].allow(body.user_id) or (body.bot_id and not limits["bot"].allow(body.bot_id)):
         request.app.state.metrics.decisions.labels("handoff", "rate_limited").inc()
-        return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
-                           answer_id=None, candidate_id=None, reason="rate_limited", trace_id=uuid.uuid4().hex)
+        return _reply(FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
+                                  answer_id=None, candidate_id=None, reason="rate_limited",
+                                  trace_id=uuid.uuid4().hex))
     client = {v: request.headers[k] for k, v in COZE_HEADERS.items() if k in request.headers}
     req = FallbackRequest(
         query=body.query, user_id=body.user_id, conversation_id=body.conversation_id,
@@ -49,7 +56,7 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Fallba
         with anyio.fail_after(rt.settings.server.deadline_s):
             result = await anyio.to_thread.run_sync(rt.service.handle, req, abandon_on_cancel=True)
         request.app.state.metrics.decisions.labels(result.action, result.reason).inc()
-        return FallbackOut(**result.as_dict())
+        return _reply(FallbackOut(**result.as_dict()))
     except TimeoutError:
         reason = "deadline"
         log.warning("fallback.deadline conversation_id=%s", body.conversation_id)
@@ -57,8 +64,8 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Fallba
         reason = "internal_error"
         log.exception("fallback.failed conversation_id=%s", body.conversation_id)
     request.app.state.metrics.decisions.labels("handoff", reason).inc()
-    return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
-                       answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex)
+    return _reply(FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
+                              answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex))
 
 
 @router.get("/v1/coze-plugin.json", include_in_schema=False)

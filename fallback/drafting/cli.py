@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         if concurrency:
             settings.drafting.concurrency = concurrency
+        from fallback.cli import _migrate_embedded
+
+        _migrate_embedded(settings.resolved_database_url)
         db = Database.connect(settings.resolved_database_url)
         queue = DraftQueue.from_settings(db, settings.drafting)
         if requeue_dead:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fallback.drafting.checks import Lexicons, Similarity, check_draft
@@ -98,17 +98,28 @@ def enrich_suggestions(db: Database, after_id: int = 0, *, batch: int = 200) -> 
         The largest candidate id looked at (pass it back as ``after_id`` next time).
     """
 
-    def write(s: Session) -> int:
-        cands = list(s.scalars(
-            select(Candidate).where(Candidate.id > after_id, Candidate.draft_status == "none")
+    def read(s: Session) -> tuple[int, dict[int, list[dict[str, Any]]]]:
+        rows = s.execute(
+            select(Candidate.id, Candidate.references)
+            .where(Candidate.id > after_id, Candidate.draft_status == "none")
             .order_by(Candidate.id).limit(batch)
-        ))
-        for c in cands:
-            if c.references and any("text" not in r for r in c.references):
-                c.references = _enrich(s, c.references)
-        return cands[-1].id if cands else after_id
+        ).all()
+        todo = {int(cid): _enrich(s, refs) for cid, refs in rows
+                if refs and any("text" not in r for r in refs)}
+        return (int(rows[-1][0]) if rows else after_id), todo
 
-    return db.run(write)
+    # read first, then write in a short transaction of its own: reading inside the write transaction
+    # held SQLite's single write lock for the whole sweep (50-90 ms stalls of the webhook under load)
+    last, todo = db.run(read)
+    if todo:
+        def write(s: Session) -> None:
+            conn = s.connection()
+            t = Candidate.__table__
+            for cid, refs in todo.items():
+                conn.execute(update(t).where(t.c.id == cid, t.c.draft_status == "none").values(references=refs))
+
+        db.run(write, immediate=True)
+    return last
 
 
 class DraftWorker:

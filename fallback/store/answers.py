@@ -8,12 +8,24 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from fallback.domain import AnswerCandidate
 from fallback.store import audit
 from fallback.store.schema import Answer, AnswerKey
+
+
+_ANSWERS = Answer.__table__
+# built once (the webhook runs them on every call)
+_GATE_VIEW = select(
+    _ANSWERS.c.id, _ANSWERS.c.text, _ANSWERS.c.status, _ANSWERS.c.safe_to_autosend,
+    _ANSWERS.c.valid_from, _ANSWERS.c.valid_until,
+).where(_ANSWERS.c.id.in_(bindparam("ids", expanding=True)))
+_ADD_HITS = (
+    update(_ANSWERS).where(_ANSWERS.c.id == bindparam("aid"))
+    .values(hit_count=_ANSWERS.c.hit_count + bindparam("n"))
+)
 
 
 class StaleVersion(Exception):
@@ -164,21 +176,18 @@ def keys_of(s: Session, answer_id: int) -> list[KeyRow]:
 
 
 def as_candidates(s: Session, ids: Iterable[int]) -> dict[int, AnswerCandidate]:
-    """The gate's view of the given answers."""
+    """The gate's view of the given answers (read on every webhook call: Core, only the columns needed)."""
     wanted = list(set(ids))
     if not wanted:
         return {}
-    out: dict[int, AnswerCandidate] = {}
-    for a in s.scalars(select(Answer).where(Answer.id.in_(wanted))):
-        out[a.id] = AnswerCandidate(
-            answer_id=a.id,
-            text=a.text,
-            active=a.status == "active",
-            safe_to_autosend=a.safe_to_autosend,
-            valid_from=a.valid_from,
-            valid_until=a.valid_until,
+    rows = s.connection().execute(_GATE_VIEW, {"ids": wanted})
+    return {
+        int(r.id): AnswerCandidate(
+            answer_id=int(r.id), text=r.text, active=r.status == "active",
+            safe_to_autosend=bool(r.safe_to_autosend), valid_from=r.valid_from, valid_until=r.valid_until,
         )
-    return out
+        for r in rows
+    }
 
 
 def count_active(s: Session) -> int:
@@ -187,5 +196,6 @@ def count_active(s: Session) -> int:
 
 def add_hits(s: Session, hits: dict[int, int]) -> None:
     """Add served counts (batched by the caller)."""
+    conn = s.connection()  # Core: an ORM-enabled UPDATE would also scan the session for stale objects
     for answer_id, n in hits.items():
-        s.execute(update(Answer).where(Answer.id == answer_id).values(hit_count=Answer.hit_count + n))
+        conn.execute(_ADD_HITS, {"aid": answer_id, "n": n})

@@ -4,46 +4,62 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from fallback.store.base import utcnow
-from fallback.store.schema import Candidate, CandidateExample, DraftJob
+from fallback.store.schema import Candidate, CandidateExample, DraftJob, text_digest
 
 
-def find_pending_by_text(s: Session, text: str) -> Candidate | None:
-    """A pending candidate that already holds exactly this (normalised, masked) query."""
-    return s.scalars(
-        select(Candidate)
-        .join(CandidateExample, CandidateExample.candidate_id == Candidate.id)
-        .where(CandidateExample.text == text, Candidate.status == "pending")
-        .order_by(Candidate.id)
-    ).first()
+_CANDIDATES = Candidate.__table__
+_EXAMPLES = CandidateExample.__table__
+_JOBS = DraftJob.__table__
+
+# built once: building a statement costs more Python than running it on the hot path
+_FIND_PENDING = (
+    select(_CANDIDATES.c.id)
+    .join(_EXAMPLES, _EXAMPLES.c.candidate_id == _CANDIDATES.c.id)
+    .where(
+        _EXAMPLES.c.text_hash == bindparam("h"), _EXAMPLES.c.text == bindparam("text"),
+        _CANDIDATES.c.status == "pending",
+    )
+    .order_by(_CANDIDATES.c.id)
+    .limit(1)
+)
+_COUNT_ASK = (
+    update(_CANDIDATES)
+    .where(_CANDIDATES.c.id == bindparam("cid"), _CANDIDATES.c.status == "pending")
+    .values(occurrences=_CANDIDATES.c.occurrences + 1, last_seen=bindparam("now"))
+)
+_COUNT_EXAMPLE = (
+    update(_EXAMPLES)
+    .where(_EXAMPLES.c.candidate_id == bindparam("cid"), _EXAMPLES.c.text_hash == bindparam("h"))
+    .values(count=_EXAMPLES.c.count + 1, last_seen=bindparam("now"))
+)
+_NEW_CANDIDATE = insert(_CANDIDATES).returning(_CANDIDATES.c.id)
 
 
-def attach(s: Session, candidate_id: int, text: str, similarity: float) -> Candidate | None:
-    """Count one more ask of ``text`` on a pending candidate; None if it is no longer pending."""
+def find_pending_by_text(s: Session, text: str) -> int | None:
+    """The id of a pending candidate that already holds exactly this (normalised, masked) query.
+
+    On the webhook's hot path: one indexed lookup by the text's digest (Core, no ORM objects).
+    """
+    row = s.connection().execute(_FIND_PENDING, {"h": text_digest(text), "text": text}).first()
+    return int(row[0]) if row is not None else None
+
+
+def attach(s: Session, candidate_id: int, text: str, similarity: float) -> bool:
+    """Count one more ask of ``text`` on a pending candidate; False if it is no longer pending."""
     now = utcnow()
-    res = s.execute(
-        update(Candidate)
-        .where(Candidate.id == candidate_id, Candidate.status == "pending")
-        .values(occurrences=Candidate.occurrences + 1, last_seen=now)
-    )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    res = s.execute(
-        update(CandidateExample)
-        .where(CandidateExample.candidate_id == candidate_id, CandidateExample.text == text)
-        .values(count=CandidateExample.count + 1, last_seen=now)
-    )
-    if res.rowcount == 0:  # type: ignore[attr-defined]
-        s.add(
-            CandidateExample(
-                candidate_id=candidate_id, text=text, count=1, similarity=similarity, last_seen=now
-            )
+    conn = s.connection()
+    if conn.execute(_COUNT_ASK, {"cid": candidate_id, "now": now}).rowcount != 1:
+        return False
+    if conn.execute(_COUNT_EXAMPLE, {"cid": candidate_id, "h": text_digest(text), "now": now}).rowcount == 0:
+        conn.execute(
+            insert(_EXAMPLES),
+            {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": similarity, "last_seen": now},
         )
-    s.flush()
-    return s.get(Candidate, candidate_id)
+    return True
 
 
 def create(
@@ -55,28 +71,21 @@ def create(
     context: dict[str, Any],
     draft: bool,
     flags: dict[str, Any] | None = None,
-) -> Candidate:
-    """A new pending candidate; with ``draft`` a durable draft job is queued in the same transaction."""
-    c = Candidate(
-        status="pending",
-        query=text,
-        occurrences=1,
-        risk=risk,
-        references=references,
-        context=context,
-        draft="",
-        draft_status="queued" if draft else "none",
-        flags=flags or {},
-        scores={},
-        version=1,
-    )
-    c.examples = [CandidateExample(text=text, count=1, similarity=1.0)]
-    s.add(c)
-    s.flush()
+) -> int:
+    """A new pending candidate (its id); with ``draft`` a durable draft job is queued in the same transaction."""
+    conn = s.connection()
+    candidate_id = conn.execute(
+        _NEW_CANDIDATE,
+        {
+            "status": "pending", "query": text, "occurrences": 1, "risk": risk, "references": references,
+            "context": context, "draft": "", "draft_status": "queued" if draft else "none",
+            "flags": flags or {}, "scores": {}, "version": 1,
+        },
+    ).scalar_one()
+    conn.execute(insert(_EXAMPLES), {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": 1.0})
     if draft:
-        s.add(DraftJob(candidate_id=c.id, status="queued", attempts=0))
-        s.flush()
-    return c
+        conn.execute(insert(_JOBS), {"candidate_id": candidate_id, "status": "queued", "attempts": 0})
+    return int(candidate_id)
 
 
 def pending_since(s: Session, after_id: int) -> list[tuple[int, str]]:

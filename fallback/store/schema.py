@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -114,15 +115,31 @@ class Candidate(Base):
     )
 
 
+def text_digest(text: str) -> str:
+    """A fixed-width key for a (long) text: what unique indexes and lookups use instead of the text.
+
+    A B-tree entry is capped (PostgreSQL: ~2.7 kB), and a query may hold 2,000 CJK characters (6 kB).
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _example_digest(context: Any) -> str:
+    return text_digest(context.get_current_parameters()["text"])
+
+
 class CandidateExample(Base):
     """A distinct query grouped into a candidate, with how often it was asked."""
 
     __tablename__ = "candidate_examples"
-    __table_args__ = (UniqueConstraint("candidate_id", "text", name="uq_candidate_examples_text"),)
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "text_hash", name="uq_candidate_examples_text_hash"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
+    # sha256 of text (see text_digest); filled in on insert, indexed for the webhook's exact-text lookup
+    text_hash: Mapped[str] = mapped_column(String(32), default=_example_digest, index=True)
     count: Mapped[int] = mapped_column(Integer, default=1)
     similarity: Mapped[float] = mapped_column(Float, default=1.0)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

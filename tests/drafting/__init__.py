@@ -89,7 +89,7 @@ def seed_candidate(
     def write(s: Any) -> int:
         return cand_repo.create(
             s, text=query, risk=False, references=references or [], context=context or {}, draft=draft
-        ).id
+        )
 
     return db.run(write)
 

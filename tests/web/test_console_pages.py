@@ -87,7 +87,7 @@ def seed(rt: Any, url: str) -> dict[str, int]:
                 if answer_id:
                     answers_repo.add_hits(s, {answer_id: 1})
                 at = now - timedelta(days=day, minutes=j * (1 if day == 0 else 7))
-                events_repo.insert(
+                events_repo.insert_event(
                     s, trace_id=f"demo-{day}-{j}", created_at=at, conversation_id=f"demo-{day}-{j}",
                     user_id="demo", query="（演示数据）", action=action, reason="demo",
                     confidence=0.9 if answer_id else 0.4, answer_id=answer_id)
