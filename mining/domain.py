@@ -11,6 +11,8 @@ import numpy.typing as npt
 Labels = npt.NDArray[np.int64]
 Points = npt.NDArray[np.float32]
 NOISE = -1
+#: Raw label of a point left out of the clusterer's fit sample (large runs); refinement places it.
+UNFITTED = -2
 
 OverlapKind = Literal["new", "merge_into", "conflicts_with"]
 
@@ -115,7 +117,8 @@ class MiningResult:
     @property
     def raw_noise_share(self) -> float:
         """Share of distinct utterances the clusterer left as noise, before any outlier attachment."""
-        return float(np.mean(self.raw_labels == NOISE)) if len(self.raw_labels) else 0.0
+        fitted = self.raw_labels[self.raw_labels != UNFITTED]
+        return float(np.mean(fitted == NOISE)) if len(fitted) else 0.0
 
     @property
     def noise_share(self) -> float:

@@ -9,7 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mining.domain import NOISE, MiningResult
+
+#: Most points drawn on the report's 2-D map (a seeded sample beyond that).
+MAP_POINTS = 20_000
 
 _STYLE = """
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:2em;color:#222;max-width:1100px}
@@ -43,11 +48,17 @@ def _plots(result: MiningResult) -> tuple[str, str]:
 
     fig, ax = plt.subplots(figsize=(7, 6))
     points, labels = result.map_2d, result.labels
+    shown = np.flatnonzero(np.isfinite(points).all(axis=1)) if len(points) else np.zeros(0, np.int64)
+    if len(shown) > MAP_POINTS:  # a scatter of a million points says no more and takes minutes
+        shown = np.sort(np.random.default_rng(0).choice(shown, MAP_POINTS, replace=False))
+    points, labels = points[shown], labels[shown]
     if len(points):
         noise = labels == NOISE
         ax.scatter(points[noise, 0], points[noise, 1], s=4, c="#bbbbbb", label="noise")
         ax.scatter(points[~noise, 0], points[~noise, 1], s=6, c=labels[~noise] % 20, cmap="tab20")
         for intent in result.intents[:40]:
+            if not (labels == intent.cluster_id).any():
+                continue
             centre = points[labels == intent.cluster_id].mean(axis=0)
             ax.annotate(str(intent.cluster_id), centre, fontsize=8, weight="bold")
     ax.set_title("2-D map of the queries (colour = cluster, grey = noise)")

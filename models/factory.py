@@ -16,6 +16,10 @@ def build_embedder(settings: EmbedderSettings) -> Embedder:
         from models.embedders.e5 import E5SmallEmbedder
 
         return E5SmallEmbedder.create(settings)
+    if settings.backend == "minilm":
+        from models.embedders.minilm import MiniLMEmbedder
+
+        return MiniLMEmbedder.create(settings)
     if settings.backend == "sentence-transformers":
         from models.embedders.sentence_transformers import SentenceTransformerEmbedder
 

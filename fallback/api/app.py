@@ -89,7 +89,8 @@ class _TooLarge(Exception):
 async def _too_large(send: Any) -> None:
     body = b'{"error":"request body too large"}'
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 

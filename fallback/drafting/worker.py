@@ -22,10 +22,10 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from fallback.drafting.checks import Lexicons, Similarity, check_draft
@@ -114,9 +114,11 @@ def enrich_suggestions(db: Database, after_id: int = 0, *, batch: int = 200) -> 
     if todo:
         def write(s: Session) -> None:
             conn = s.connection()
-            t = Candidate.__table__
+            t = cast(Table, Candidate.__table__)
             for cid, refs in todo.items():
-                conn.execute(update(t).where(t.c.id == cid, t.c.draft_status == "none").values(references=refs))
+                conn.execute(
+                    update(t).where(t.c.id == cid, t.c.draft_status == "none").values(references=refs)
+                )
 
         db.run(write, immediate=True)
     return last

@@ -6,17 +6,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import EllipsisType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from fallback.domain import AnswerCandidate
 from fallback.store import audit
 from fallback.store.schema import Answer, AnswerKey
 
-
-_ANSWERS = Answer.__table__
+_ANSWERS = cast(Table, Answer.__table__)
 # built once (the webhook runs them on every call)
 _GATE_VIEW = select(
     _ANSWERS.c.id, _ANSWERS.c.text, _ANSWERS.c.status, _ANSWERS.c.safe_to_autosend,

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from fallback.store.base import utcnow
 from fallback.store.schema import Candidate, CandidateExample, DraftJob, text_digest
 
-
-_CANDIDATES = Candidate.__table__
-_EXAMPLES = CandidateExample.__table__
-_JOBS = DraftJob.__table__
+_CANDIDATES = cast(Table, Candidate.__table__)
+_EXAMPLES = cast(Table, CandidateExample.__table__)
+_JOBS = cast(Table, DraftJob.__table__)
 
 # built once: building a statement costs more Python than running it on the hot path
 _FIND_PENDING = (
@@ -57,7 +56,8 @@ def attach(s: Session, candidate_id: int, text: str, similarity: float) -> bool:
     if conn.execute(_COUNT_EXAMPLE, {"cid": candidate_id, "h": text_digest(text), "now": now}).rowcount == 0:
         conn.execute(
             insert(_EXAMPLES),
-            {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": similarity, "last_seen": now},
+            {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": similarity,
+             "last_seen": now},
         )
     return True
 
@@ -72,7 +72,8 @@ def create(
     draft: bool,
     flags: dict[str, Any] | None = None,
 ) -> int:
-    """A new pending candidate (its id); with ``draft`` a durable draft job is queued in the same transaction."""
+    """A new pending candidate (its id); with ``draft`` a durable draft job is queued in the same
+    transaction."""
     conn = s.connection()
     candidate_id = conn.execute(
         _NEW_CANDIDATE,
@@ -82,7 +83,9 @@ def create(
             "flags": flags or {}, "scores": {}, "version": 1,
         },
     ).scalar_one()
-    conn.execute(insert(_EXAMPLES), {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": 1.0})
+    conn.execute(
+        insert(_EXAMPLES), {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": 1.0}
+    )
     if draft:
         conn.execute(insert(_JOBS), {"candidate_id": candidate_id, "status": "queued", "attempts": 0})
     return int(candidate_id)

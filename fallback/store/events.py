@@ -7,14 +7,14 @@ connection (no ORM unit of work: measured ~1 ms less per call than ``Session.add
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from fallback.store.schema import Event
 
-_EVENTS = Event.__table__
+_EVENTS = cast(Table, Event.__table__)
 _FIND = (
     select(_EVENTS.c.trace_id, _EVENTS.c.response)
     .where(_EVENTS.c.conversation_id == bindparam("conv"), _EVENTS.c.message_id == bindparam("msg"))

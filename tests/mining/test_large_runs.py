@@ -1,0 +1,83 @@
+"""What changes when a run is large: a fitted sample, approximate near-duplicates, embedding processes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mining.build import build_pipeline
+from mining.domain import NOISE, UNFITTED
+from mining.evaluation import clustering_scores
+from mining.neighbours import approximate_pairs
+from mining.report import render_report
+from mining.settings import MiningSettings
+from mining.texts import dedupe, exact_pairs, merge_near_duplicates
+from models.embedders import parallel
+from models.embedders.parallel import ProcessPoolEmbedder
+from models.embedders.usem3 import Usem3Embedder
+from models.settings import EmbedderSettings
+from tests.mining.shop_queries import LABELLED
+
+
+def test_a_large_run_fits_a_sample_and_places_every_other_query(usem3: Usem3Embedder) -> None:
+    texts = [t for t, _ in LABELLED]
+    pipeline = build_pipeline(MiningSettings(), usem3)
+    pipeline.options = replace(pipeline.options, max_fit_points=48)  # 80 distinct queries: "large"
+
+    result = pipeline.run(texts)
+
+    raw = result.raw_labels
+    assert int((raw != UNFITTED).sum()) == 48  # the clusterer saw the sample only
+    assert result.raw_noise_share == pytest.approx(float(np.mean(raw[raw != UNFITTED] == NOISE)))
+    # every query outside the sample was placed by the full-space refinement
+    assert result.noise_share <= 0.1
+    scores = clustering_scores([label for _, label in LABELLED], result.row_labels(len(texts)))
+    assert scores["nmi"] >= 0.6, scores
+    fitted = raw != UNFITTED
+    assert np.isfinite(result.map_2d[fitted]).all() and np.isnan(result.map_2d[~fitted]).all()
+    assert "<img" in render_report(result)  # the map skips the unplaced points
+    # the same input under the limit is fitted whole, and the limit is recorded with the run
+    whole = build_pipeline(MiningSettings(), usem3).run(texts)
+    assert UNFITTED not in whole.raw_labels
+    assert pipeline.describe()["options"]["max_fit_points"] == 48  # type: ignore[index]
+
+
+def test_approximate_near_duplicate_pairs_merge_like_the_exact_search(usem3: Usem3Embedder) -> None:
+    base = [t for t, _ in LABELLED]
+    variants = ["亲，" + t for t in base[::3]] + ["请问" + t for t in base[1::5]]
+    utterances = dedupe(base + variants)
+    vectors = usem3.encode([u.text for u in utterances])
+
+    exact = merge_near_duplicates(utterances, vectors, 0.9)
+    approx = merge_near_duplicates(
+        utterances, vectors, 0.9, pairs=approximate_pairs(vectors, 0.9, k=5, nprobe=4)
+    )
+
+    def groups(merged):  # type: ignore[no-untyped-def]
+        return sorted(tuple(u.rows) for u in merged[0])
+
+    assert groups(approx) == groups(exact)
+    assert len(exact[0]) < len(utterances)  # the variants were folded into their originals
+    found = {
+        (int(r), int(c)) for rows, cols in exact_pairs(vectors, 0.9) for r, c in zip(rows, cols, strict=True)
+    }
+    assert all(r == c or vectors[r] @ vectors[c] >= 0.9 for r, c in found)
+
+
+def test_process_pool_embedder_matches_one_process_and_keeps_small_calls_local(
+    usem3: Usem3Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [t for t, _ in LABELLED]
+    pooled = ProcessPoolEmbedder(
+        usem3, EmbedderSettings(backend="usem3"), processes=2, min_parallel=40, chunk=16
+    )
+    np.testing.assert_allclose(pooled.encode(texts), usem3.encode(texts), atol=1e-5)
+    assert pooled.model_id == usem3.model_id and pooled.dimension == 512
+
+    def no_pool(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a small call must not start processes")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
+    assert pooled.encode(texts[:5]).shape == (5, 512)
