@@ -35,9 +35,11 @@ def prepare_embedded(url: str) -> str | None:
     """
     if not url.startswith("sqlite"):
         return None
-    from sqlalchemy import create_engine, inspect
+    from sqlalchemy import inspect
 
-    engine = create_engine(url)
+    from fallback.store.db import make_engine
+
+    engine = make_engine(url)  # also creates the file's folder (./var on a fresh clone)
     stamped = None
     try:
         insp = inspect(engine)

@@ -82,4 +82,6 @@ def test_embedded_file_from_an_earlier_release_is_migrated_in_place(tmp_path) ->
     Database.connect(fresh).dispose()
     assert prepare_embedded(fresh) == "stamped 0002"
     assert prepare_embedded(f"sqlite:///{tmp_path / 'new.db'}") == "empty -> 0002"
+    # a fresh clone has no ./var yet: the folder is created, as Database.connect does
+    assert prepare_embedded(f"sqlite:///{tmp_path / 'var' / 'deeper' / 'backstop.db'}") == "empty -> 0002"
     command.check(alembic_config(fresh))
