@@ -58,7 +58,9 @@ def build_runtime(
     ``generator=True`` means "build from settings"; ``None`` means no drafting.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = db or Database.connect(settings.resolved_database_url)
+    db = db or Database.connect(
+        settings.resolved_database_url, checkpoint_interval_s=settings.server.sqlite_checkpoint_s
+    )
     if settings.seed_demo:
         from fallback import demo
 

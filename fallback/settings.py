@@ -113,6 +113,11 @@ class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
+    sqlite_checkpoint_s: float | None = Field(
+        0.25, gt=0, le=3600,
+        description="SQLite: run WAL checkpoints in a background thread this often instead of inside "
+        "the commit that fills the log (keeps the fsync off the webhook's path); None = SQLite's default.",
+    )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_query_chars: int = Field(2000, ge=10)
     deadline_s: float = Field(4.0, gt=0, le=30, description="Answer the bot within this, whatever happens.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 import time
 from collections import deque
@@ -18,10 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from fallback.store.base import Base
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url`` with the pragmas/pool settings Backstop relies on."""
+def make_engine(url: str, *, manual_checkpoints: bool = False) -> Engine:
+    """Create an engine for ``url`` with the pragmas/pool settings Backstop relies on.
+
+    ``manual_checkpoints`` (SQLite): no automatic WAL checkpoints; :class:`Checkpointer` runs them.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -35,6 +40,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            if manual_checkpoints:
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
 
         return engine
@@ -54,13 +61,24 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._factory = sessionmaker(engine, expire_on_commit=False)
+        self._checkpointer: Checkpointer | None = None
 
     @classmethod
-    def connect(cls, url: str, *, create: bool = True) -> Database:
-        """Open ``url``; create the schema when ``create``."""
-        db = cls(make_engine(url))
+    def connect(
+        cls, url: str, *, create: bool = True, checkpoint_interval_s: float | None = None
+    ) -> Database:
+        """Open ``url``; create the schema when ``create``.
+
+        ``checkpoint_interval_s`` (SQLite): move WAL checkpoints off the writers into a background
+        thread that runs one every so many seconds (see :class:`Checkpointer`).
+        """
+        background = bool(checkpoint_interval_s) and url.startswith("sqlite")
+        db = cls(make_engine(url, manual_checkpoints=background))
         if create:
             init_schema(db.engine)
+        if background and checkpoint_interval_s:
+            db._checkpointer = Checkpointer(db.engine, checkpoint_interval_s)
+            db._checkpointer.start()
         return db
 
     @property
@@ -100,7 +118,51 @@ class Database:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log into the database file from a background thread.
+
+    By default the commit that pushes the WAL past 1,000 pages runs the checkpoint itself, fsync
+    included, while holding up the webhook call that made it (and every call queued behind that
+    writer). Here writers never checkpoint; this thread runs a PASSIVE checkpoint (it waits for no
+    reader or writer) every ``interval_s`` seconds, and a TRUNCATE one when the WAL is large and idle.
+    """
+
+    def __init__(self, engine: Engine, interval_s: float, *, truncate_pages: int = 4_000):
+        self.engine = engine
+        self.interval_s = interval_s
+        self.truncate_pages = truncate_pages
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
+        self.runs = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """One PASSIVE checkpoint: (busy, WAL pages, pages copied), as SQLite reports it."""
+        with self.engine.connect() as conn:
+            busy, pages, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+            if pages >= self.truncate_pages and copied == pages:  # all copied: let the file shrink
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.runs += 1
+        return int(busy), int(pages), int(copied)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.checkpoint()
+            except Exception:  # a locked or vanished file must not kill the thread
+                log.warning("sqlite.checkpoint_failed", exc_info=True)
 
 
 class GroupCommit:

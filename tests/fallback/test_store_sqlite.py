@@ -1,0 +1,56 @@
+"""SQLite specifics of the store: WAL checkpoints run in a background thread, not in webhook commits."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from fallback.store.db import Database
+
+
+def _wal_pages_left(db: Database) -> int:
+    with db.engine.connect() as conn:  # (busy, pages in the log, pages copied): nothing left = 0
+        _busy, pages, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    return int(pages) - int(copied)
+
+
+def _write_rows(db: Database, n: int) -> None:
+    def write(s):  # type: ignore[no-untyped-def]
+        stamp = time.time_ns()
+        for i in range(n):
+            row = {"k": f"k{stamp}-{i}", "v": "x" * 2000}
+            s.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), row)
+    db.run(write)
+
+
+def test_commits_leave_checkpoints_to_the_background_thread(tmp_path: Path) -> None:
+    db = Database.connect(f"sqlite:///{tmp_path / 'b.db'}", checkpoint_interval_s=0.05)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        checkpointer = db._checkpointer
+        assert checkpointer is not None
+        before = checkpointer.runs
+        _write_rows(db, 3000)  # ~6 MB: SQLite's own policy would checkpoint inside this commit
+        deadline = time.monotonic() + 5
+        while checkpointer.runs <= before + 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert checkpointer.runs > before + 1  # the thread keeps running after the writes
+        assert _wal_pages_left(db) == 0  # and has copied everything into the database file
+        assert os.path.getsize(tmp_path / "b.db") > 5_000_000
+    finally:
+        db.dispose()
+    assert not checkpointer._thread.is_alive()  # stopped with the database
+
+
+def test_without_the_setting_sqlite_checkpoints_as_usual(tmp_path: Path) -> None:
+    db = Database.connect(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        assert db._checkpointer is None
+    finally:
+        db.dispose()
