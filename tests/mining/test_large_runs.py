@@ -81,3 +81,14 @@ def test_process_pool_embedder_matches_one_process_and_keeps_small_calls_local(
 
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
     assert pooled.encode(texts[:5]).shape == (5, 512)
+
+
+def test_settings_reach_the_pipeline_and_the_embedder() -> None:
+    from mining.build import build_mining_embedder, pipeline_options
+
+    assert pipeline_options(MiningSettings(max_fit_points=500)).max_fit_points == 500
+    assert pipeline_options(MiningSettings(max_fit_points=None)).max_fit_points is None
+    pooled = build_mining_embedder(MiningSettings(embed_processes=3))
+    assert isinstance(pooled, ProcessPoolEmbedder) and pooled.processes == 3
+    single = build_mining_embedder(MiningSettings(embed_processes=1))
+    assert isinstance(single, Usem3Embedder)  # one process: no pool in between
