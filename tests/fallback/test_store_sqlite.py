@@ -11,10 +11,11 @@ from sqlalchemy import text
 from fallback.store.db import Database
 
 
-def _wal_pages_left(db: Database) -> int:
-    with db.engine.connect() as conn:  # (busy, pages in the log, pages copied): nothing left = 0
-        _busy, pages, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
-    return int(pages) - int(copied)
+def _checkpointed(db: Database, path: Path, size: int) -> bool:
+    """Is the whole log in the database file? (busy = another checkpoint, e.g. the thread's, is running)"""
+    with db.engine.connect() as conn:
+        busy, pages, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    return busy == 0 and pages == copied and os.path.getsize(path) > size
 
 
 def _write_rows(db: Database, n: int) -> None:
@@ -39,8 +40,9 @@ def test_commits_leave_checkpoints_to_the_background_thread(tmp_path: Path) -> N
         while checkpointer.runs <= before + 1 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert checkpointer.runs > before + 1  # the thread keeps running after the writes
-        assert _wal_pages_left(db) == 0  # and has copied everything into the database file
-        assert os.path.getsize(tmp_path / "b.db") > 5_000_000
+        while not _checkpointed(db, tmp_path / "b.db", 5_000_000) and time.monotonic() < deadline + 5:
+            time.sleep(0.05)
+        assert _checkpointed(db, tmp_path / "b.db", 5_000_000)  # the rows reached the database file
     finally:
         db.dispose()
     assert not checkpointer._thread.is_alive()  # stopped with the database
