@@ -56,3 +56,22 @@ def test_without_the_setting_sqlite_checkpoints_as_usual(tmp_path: Path) -> None
         assert db._checkpointer is None
     finally:
         db.dispose()
+
+
+def test_the_server_setting_reaches_the_runtime_database(tmp_path: Path) -> None:
+    from fallback.runtime import build_runtime
+    from fallback.settings import ServerSettings, Settings
+    from models.embedders.usem3 import Usem3Embedder
+
+    embedder = Usem3Embedder()
+    default = build_runtime(Settings(data_dir=tmp_path / "a"), embedder=embedder, generator=None, start=False)
+    off = build_runtime(
+        Settings(data_dir=tmp_path / "b", server=ServerSettings(sqlite_checkpoint_s=None)),
+        embedder=embedder, generator=None, start=False,
+    )
+    try:
+        assert default.db._checkpointer is not None and default.db._checkpointer.interval_s == 0.25
+        assert off.db._checkpointer is None
+    finally:
+        default.close()
+        off.close()
