@@ -17,11 +17,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from fallback import gating
 from fallback.answer_index import AnswerIndex, use_one_search_thread
-from fallback.domain import Action, AnswerCandidate, Decision, KeyMatch
+from fallback.domain import Action, Decision, KeyMatch
 from fallback.gating import Calibration, Policy
 from fallback.grouping import CandidateGrouper
 from fallback.logs import trace_id_var
@@ -33,6 +32,7 @@ from fallback.store import answers as answers_repo
 from fallback.store import candidates as cand_repo
 from fallback.store import events as events_repo
 from fallback.store.db import Database, GroupCommit
+from fallback.store.prepared import Tx
 from models.ports import Embedder, Vectors
 
 log = logging.getLogger(__name__)
@@ -182,36 +182,32 @@ class FallbackService:
         ranked = gating.rank(matches, self.calibration.vote_k, exact)
         top_id = ranked.answers[0][0] if ranked.answers else None
 
-        def read(s: Session) -> tuple[events_repo.LoggedResponse | None, AnswerCandidate | None]:
-            # one read transaction: a retry already answered (idempotency) and the best answer's state
-            prior = events_repo.find(s, req.conversation_id, req.message_id)
-            if prior is not None or top_id is None:
-                return prior, None
-            return None, answers_repo.as_candidates(s, [top_id]).get(top_id)
-
-        prior, answer = self.db.run(read)
-        if prior is not None:
-            return self._replay(prior.response, prior.trace_id)
-        banned = self.safety.banned_terms(answer.text) if answer else []
         top_key = next((m.text for m in sorted(matches, key=lambda m: -m.score) if m.answer_id == top_id), "")
-        decision = gating.decide(
-            ranked, answer, calibration=self.calibration, policy=self.policy,
-            now=datetime.now(UTC), risk_terms=risk, banned_terms=banned,
-            number_conflict=gating.numbers_conflict(text, top_key),
-        )
+        number_conflict = gating.numbers_conflict(text, top_key)
         references = [
             {"answer_id": a_id, "score": round(score, 4)} for a_id, score in ranked.answers[:5]
         ]
 
-        def write(s: Session) -> FallbackResult:
+        def write(tx: Tx) -> FallbackResult:
+            # one transaction: a retry already answered (idempotency), the best answer's current state,
+            # the decision on it, and what the decision writes
+            prior = events_repo.find(tx, req.conversation_id, req.message_id)
+            if prior is not None:
+                return self._replay(prior.response, prior.trace_id)
+            answer = answers_repo.gate_view(tx, top_id) if top_id is not None else None
+            banned = self.safety.banned_terms(answer.text) if answer else []
+            decision = gating.decide(
+                ranked, answer, calibration=self.calibration, policy=self.policy,
+                now=datetime.now(UTC), risk_terms=risk, banned_terms=banned, number_conflict=number_conflict,
+            )
             candidate_id = None
             if decision.request_draft:
-                candidate_id = self._enqueue(s, text, vector, decision, references, history, slots)
+                candidate_id = self._enqueue(tx, text, vector, decision, references, history, slots)
             if decision.action == Action.ANSWER and decision.answer_id is not None:
-                answers_repo.add_hits(s, {decision.answer_id: 1})
+                answers_repo.add_hits(tx, {decision.answer_id: 1})
             result = self._result(decision, trace_id, candidate_id)
             events_repo.insert_event(
-                s, trace_id=trace_id, conversation_id=req.conversation_id, message_id=req.message_id,
+                tx, trace_id=trace_id, conversation_id=req.conversation_id, message_id=req.message_id,
                 user_id=req.user_id, bot_id=req.bot_id, locale=req.locale, query=text,
                 action=str(decision.action), reason=decision.reason, confidence=decision.confidence,
                 top_score=ranked.features.top_score if ranked.features else 0.0,
@@ -227,34 +223,36 @@ class FallbackService:
             result = self._write(write)
         except IntegrityError:
             # the same (conversation_id, message_id) was logged concurrently: answer as that call did
-            prior = self.db.run(lambda s: events_repo.find(s, req.conversation_id, req.message_id))
+            prior = self.db.run_tx(lambda tx: events_repo.find(tx, req.conversation_id, req.message_id))
             if prior is None:
                 raise
             return self._replay(prior.response, prior.trace_id)
+        if result.replayed:
+            return result
         log.info("fallback.decided trace_id=%s action=%s reason=%s confidence=%.3f latency_ms=%.1f",
                  trace_id, result.action, result.reason, result.confidence,
                  (time.perf_counter() - started) * 1000)
         return result
 
-    def _write(self, fn: Callable[[Session], FallbackResult]) -> FallbackResult:
+    def _write(self, fn: Callable[[Tx], FallbackResult]) -> FallbackResult:
         if self._writer is None:
-            return self.db.run(fn)
+            return self.db.run_tx(fn, immediate=True)
         return self._writer.run(fn)
 
     def _enqueue(
-        self, s: Session, text: str, vector: Vectors, decision: Decision, references: list[dict[str, Any]],
+        self, tx: Tx, text: str, vector: Vectors, decision: Decision, references: list[dict[str, Any]],
         history: list[dict[str, str]], slots: dict[str, Any],
     ) -> int:
-        existing = cand_repo.find_pending_by_text(s, text)
+        existing = cand_repo.find_pending_by_text(tx, text)
         if existing is not None:
-            cand_repo.attach(s, existing, text, 1.0)
+            cand_repo.attach(tx, existing, text, 1.0)
             return existing
         for cand_id, sim in self.grouper.nearest(vector):
-            if cand_repo.attach(s, cand_id, text, sim):
+            if cand_repo.attach(tx, cand_id, text, sim):
                 return cand_id
             self.grouper.discard([cand_id])
         cand_id = cand_repo.create(
-            s, text=text, risk=bool(decision.risk_terms), references=references,
+            tx, text=text, risk=bool(decision.risk_terms), references=references,
             context={"history": history, "slots": slots, "risk_terms": list(decision.risk_terms)},
             draft=self.drafting_enabled,
         )

@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from fallback.domain import AnswerCandidate
 from fallback.store import audit
+from fallback.store.prepared import Prepared, Tx
 from fallback.store.schema import Answer, AnswerKey
 
 _ANSWERS = cast(Table, Answer.__table__)
 # built once (the webhook runs them on every call)
-_GATE_VIEW = select(
+_GATE_VIEW = Prepared(select(
     _ANSWERS.c.id, _ANSWERS.c.text, _ANSWERS.c.status, _ANSWERS.c.safe_to_autosend,
     _ANSWERS.c.valid_from, _ANSWERS.c.valid_until,
-).where(_ANSWERS.c.id.in_(bindparam("ids", expanding=True)))
-_ADD_HITS = (
+).where(_ANSWERS.c.id == bindparam("aid")))
+_ADD_HITS = Prepared(
     update(_ANSWERS).where(_ANSWERS.c.id == bindparam("aid"))
     .values(hit_count=_ANSWERS.c.hit_count + bindparam("n"))
 )
@@ -174,27 +175,23 @@ def keys_of(s: Session, answer_id: int) -> list[KeyRow]:
     return [KeyRow(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
 
-def as_candidates(s: Session, ids: Iterable[int]) -> dict[int, AnswerCandidate]:
-    """The gate's view of the given answers (read on every webhook call: Core, only the columns needed)."""
-    wanted = list(set(ids))
-    if not wanted:
-        return {}
-    rows = s.connection().execute(_GATE_VIEW, {"ids": wanted})
-    return {
-        int(r.id): AnswerCandidate(
-            answer_id=int(r.id), text=r.text, active=r.status == "active",
-            safe_to_autosend=bool(r.safe_to_autosend), valid_from=r.valid_from, valid_until=r.valid_until,
-        )
-        for r in rows
-    }
+def gate_view(tx: Tx, answer_id: int) -> AnswerCandidate | None:
+    """The gate's view of one answer (read on every webhook call: prepared, only the columns needed)."""
+    row = tx.first(_GATE_VIEW, {"aid": answer_id})
+    if row is None:
+        return None
+    aid, text, status, safe, valid_from, valid_until = row
+    return AnswerCandidate(
+        answer_id=int(aid), text=text, active=status == "active", safe_to_autosend=bool(safe),
+        valid_from=valid_from, valid_until=valid_until,
+    )
 
 
 def count_active(s: Session) -> int:
     return int(s.scalar(select(func.count()).select_from(Answer).where(Answer.status == "active")) or 0)
 
 
-def add_hits(s: Session, hits: dict[int, int]) -> None:
+def add_hits(tx: Tx, hits: dict[int, int]) -> None:
     """Add served counts (batched by the caller)."""
-    conn = s.connection()  # Core: an ORM-enabled UPDATE would also scan the session for stale objects
     for answer_id, n in hits.items():
-        conn.execute(_ADD_HITS, {"aid": answer_id, "n": n})
+        tx.execute(_ADD_HITS, {"aid": answer_id, "n": n})

@@ -8,6 +8,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from fallback.store.base import utcnow
+from fallback.store.prepared import Prepared, Tx
 from fallback.store.schema import Candidate, CandidateExample, DraftJob, text_digest
 
 _CANDIDATES = cast(Table, Candidate.__table__)
@@ -15,7 +16,7 @@ _EXAMPLES = cast(Table, CandidateExample.__table__)
 _JOBS = cast(Table, DraftJob.__table__)
 
 # built once: building a statement costs more Python than running it on the hot path
-_FIND_PENDING = (
+_FIND_PENDING = Prepared(
     select(_CANDIDATES.c.id)
     .join(_EXAMPLES, _EXAMPLES.c.candidate_id == _CANDIDATES.c.id)
     .where(
@@ -25,45 +26,44 @@ _FIND_PENDING = (
     .order_by(_CANDIDATES.c.id)
     .limit(1)
 )
-_COUNT_ASK = (
+_COUNT_ASK = Prepared(
     update(_CANDIDATES)
     .where(_CANDIDATES.c.id == bindparam("cid"), _CANDIDATES.c.status == "pending")
     .values(occurrences=_CANDIDATES.c.occurrences + 1, last_seen=bindparam("now"))
 )
-_COUNT_EXAMPLE = (
+_COUNT_EXAMPLE = Prepared(
     update(_EXAMPLES)
     .where(_EXAMPLES.c.candidate_id == bindparam("cid"), _EXAMPLES.c.text_hash == bindparam("h"))
     .values(count=_EXAMPLES.c.count + 1, last_seen=bindparam("now"))
 )
-_NEW_CANDIDATE = insert(_CANDIDATES).returning(_CANDIDATES.c.id)
+_NEW_CANDIDATE = Prepared(insert(_CANDIDATES).returning(_CANDIDATES.c.id))
+_NEW_EXAMPLE = Prepared(insert(_EXAMPLES))
+_NEW_JOB = Prepared(insert(_JOBS))
 
 
-def find_pending_by_text(s: Session, text: str) -> int | None:
+def find_pending_by_text(tx: Tx, text: str) -> int | None:
     """The id of a pending candidate that already holds exactly this (normalised, masked) query.
 
-    On the webhook's hot path: one indexed lookup by the text's digest (Core, no ORM objects).
+    On the webhook's hot path: one indexed lookup by the text's digest (prepared, no ORM objects).
     """
-    row = s.connection().execute(_FIND_PENDING, {"h": text_digest(text), "text": text}).first()
+    row = tx.first(_FIND_PENDING, {"h": text_digest(text), "text": text})
     return int(row[0]) if row is not None else None
 
 
-def attach(s: Session, candidate_id: int, text: str, similarity: float) -> bool:
+def attach(tx: Tx, candidate_id: int, text: str, similarity: float) -> bool:
     """Count one more ask of ``text`` on a pending candidate; False if it is no longer pending."""
     now = utcnow()
-    conn = s.connection()
-    if conn.execute(_COUNT_ASK, {"cid": candidate_id, "now": now}).rowcount != 1:
+    if tx.execute(_COUNT_ASK, {"cid": candidate_id, "now": now}) != 1:
         return False
-    if conn.execute(_COUNT_EXAMPLE, {"cid": candidate_id, "h": text_digest(text), "now": now}).rowcount == 0:
-        conn.execute(
-            insert(_EXAMPLES),
-            {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": similarity,
-             "last_seen": now},
-        )
+    digest = text_digest(text)
+    if tx.execute(_COUNT_EXAMPLE, {"cid": candidate_id, "h": digest, "now": now}) == 0:
+        tx.execute(_NEW_EXAMPLE, {"candidate_id": candidate_id, "text": text, "text_hash": digest, "count": 1,
+                                  "similarity": similarity, "last_seen": now})
     return True
 
 
 def create(
-    s: Session,
+    tx: Tx,
     *,
     text: str,
     risk: bool,
@@ -74,21 +74,20 @@ def create(
 ) -> int:
     """A new pending candidate (its id); with ``draft`` a durable draft job is queued in the same
     transaction."""
-    conn = s.connection()
-    candidate_id = conn.execute(
+    row = tx.first(
         _NEW_CANDIDATE,
         {
             "status": "pending", "query": text, "occurrences": 1, "risk": risk, "references": references,
             "context": context, "draft": "", "draft_status": "queued" if draft else "none",
             "flags": flags or {}, "scores": {}, "version": 1,
         },
-    ).scalar_one()
-    conn.execute(
-        insert(_EXAMPLES), {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": 1.0}
     )
+    assert row is not None  # INSERT ... RETURNING always returns the new row
+    candidate_id = int(row[0])
+    tx.execute(_NEW_EXAMPLE, {"candidate_id": candidate_id, "text": text, "count": 1, "similarity": 1.0})
     if draft:
-        conn.execute(insert(_JOBS), {"candidate_id": candidate_id, "status": "queued", "attempts": 0})
-    return int(candidate_id)
+        tx.execute(_NEW_JOB, {"candidate_id": candidate_id, "status": "queued", "attempts": 0})
+    return candidate_id
 
 
 def pending_since(s: Session, after_id: int) -> list[tuple[int, str]]:

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -17,8 +17,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fallback.store.base import Base
+from fallback.store.prepared import Tx, transaction
 
 T = TypeVar("T")
+S = TypeVar("S")
 log = logging.getLogger(__name__)
 
 
@@ -105,22 +107,37 @@ class Database:
 
         ``immediate``: see :meth:`session` (for transactions that will write).
         """
-        delay = 0.05
-        for attempt in range(retries + 1):
-            try:
-                with self.session(immediate=immediate) as s:
-                    return fn(s)
-            except OperationalError:
-                if attempt == retries:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable")
+        return _retrying(lambda: self.session(immediate=immediate), fn, retries)
+
+    @contextmanager
+    def tx(self, *, immediate: bool = False) -> Iterator[Tx]:
+        """A DBAPI-level transaction for :class:`~fallback.store.prepared.Prepared` statements (the
+        webhook's hot path; everything else uses :meth:`session`)."""
+        with transaction(self.engine, immediate=immediate) as tx:
+            yield tx
+
+    def run_tx(self, fn: Callable[[Tx], T], *, retries: int = 5, immediate: bool = False) -> T:
+        """:meth:`run` for :meth:`tx` transactions (same retries)."""
+        return _retrying(lambda: self.tx(immediate=immediate), fn, retries)
 
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
+
+
+def _retrying(open_tx: Callable[[], AbstractContextManager[S]], fn: Callable[[S], T], retries: int) -> T:
+    delay = 0.05
+    for attempt in range(retries + 1):
+        try:
+            with open_tx() as tx:
+                return fn(tx)
+        except OperationalError:
+            if attempt == retries:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
 
 
 class Checkpointer:
@@ -190,7 +207,7 @@ class GroupCommit:
         in_memory = not path or path == ":memory:" or "mode=memory" in path
         self._lock_path = None if in_memory else Path(f"{path}-writer.lock")
 
-    def run(self, fn: Callable[[Session], T]) -> T:
+    def run(self, fn: Callable[[Tx], T]) -> T:
         """Run ``fn`` in a committed transaction (shared with concurrent calls); return its result."""
         job: _Write[T] = _Write(fn)
         with self._mutex:
@@ -244,7 +261,7 @@ class GroupCommit:
     def _commit_locked(self, batch: list[_Write[Any]]) -> None:
         if len(batch) > 1:
             try:
-                results = self.db.run(lambda s: [job.fn(s) for job in batch], immediate=True)
+                results = self.db.run_tx(lambda tx: [job.fn(tx) for job in batch], immediate=True)
             except Exception:
                 for job in batch:  # find the failing call: each alone, as without batching
                     self._commit_locked([job])
@@ -258,7 +275,7 @@ class GroupCommit:
             return
         for job in batch:
             try:
-                job.finish(self.db.run(job.fn, immediate=True), None)
+                job.finish(self.db.run_tx(job.fn, immediate=True), None)
             except Exception as e:
                 job.finish(None, e)
             except BaseException as e:  # interrupted: fail the call rather than leave its owner waiting
@@ -271,7 +288,7 @@ class _Write(Generic[T]):
 
     __slots__ = ("done", "error", "fn", "result", "wake")
 
-    def __init__(self, fn: Callable[[Session], T]):
+    def __init__(self, fn: Callable[[Tx], T]):
         self.fn = fn
         self.result: T | None = None
         self.error: BaseException | None = None

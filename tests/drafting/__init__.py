@@ -86,12 +86,12 @@ def seed_candidate(
 ) -> int:
     """A pending candidate created the way the service creates one (with a draft job when ``draft``)."""
 
-    def write(s: Any) -> int:
+    def write(tx: Any) -> int:
         return cand_repo.create(
-            s, text=query, risk=False, references=references or [], context=context or {}, draft=draft
+            tx, text=query, risk=False, references=references or [], context=context or {}, draft=draft
         )
 
-    return db.run(write)
+    return db.run_tx(write, immediate=True)
 
 
 class Clock:

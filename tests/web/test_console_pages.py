@@ -78,6 +78,9 @@ def seed(rt: Any, url: str) -> dict[str, int]:
                            "scores": {"grounding": grounding, "chars": float(len(draft))},
                            "generator": "qwen2.5-7b-instruct", "draft_latency_ms": 1840.0}
             s.execute(update(Candidate).where(Candidate.id == cid).values(**values))
+    rt.db.run(write)
+
+    def history(tx: Any) -> None:
         # two weeks of earlier webhook calls, the automated share growing as answers are approved
         for day in range(15):
             calls, share = (40 + (day * 7) % 23) // (3 if day == 0 else 1), 0.78 - day * 0.018
@@ -85,14 +88,14 @@ def seed(rt: Any, url: str) -> dict[str, int]:
                 action = "answer" if j < calls * share else ("pending_review" if j % 3 else "handoff")
                 answer_id = 1 + (j * j) % 10 if action == "answer" else None  # the demo answers, unevenly
                 if answer_id:
-                    answers_repo.add_hits(s, {answer_id: 1})
+                    answers_repo.add_hits(tx, {answer_id: 1})
                 at = now - timedelta(days=day, minutes=j * (1 if day == 0 else 7))
                 events_repo.insert_event(
-                    s, trace_id=f"demo-{day}-{j}", created_at=at, conversation_id=f"demo-{day}-{j}",
+                    tx, trace_id=f"demo-{day}-{j}", created_at=at, conversation_id=f"demo-{day}-{j}",
                     user_id="demo", query="（演示数据）", action=action, reason="demo",
                     confidence=0.9 if answer_id else 0.4, answer_id=answer_id)
 
-    rt.db.run(write)
+    rt.db.run_tx(history)
     return ids
 
 
