@@ -10,7 +10,9 @@ from fastapi import Depends, HTTPException, Request
 from fallback.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+# Both dependencies are ``async``: they do no I/O, and FastAPI runs a plain ``def`` dependency in the
+# thread pool, a thread hop (and GIL hand-over) per dependency per webhook call.
+async def get_runtime(request: Request) -> Runtime:
     rt: Runtime | None = getattr(request.app.state, "runtime", None)
     if rt is None:
         raise HTTPException(503, "starting up")
@@ -29,7 +31,7 @@ def _presented_token(request: Request) -> str:
     return token
 
 
-def require_service_token(request: Request, rt: RuntimeDep) -> None:
+async def require_service_token(request: Request, rt: RuntimeDep) -> None:
     """The webhook's auth: one of (at most two) service tokens, compared in constant time."""
     presented = _presented_token(request).encode()
     ok = False

