@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -74,6 +74,26 @@ class FallbackResult:
             "answer_id": self.answer_id, "candidate_id": self.candidate_id, "reason": self.reason,
             "trace_id": self.trace_id,
         }
+
+
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class _Call:
+    """One call on its way through :meth:`FallbackService.handle_many`."""
+
+    req: FallbackRequest
+    started: float
+    trace_id: str
+    text: str  # normalised, masked
+    key: str  # the exact-repeat cache's key
+    slots: dict[str, Any]
+    history: list[dict[str, str]]
+    risk: list[str]
+    matches: list[KeyMatch] = field(default_factory=list)
+    vector: Vectors | None = None
+    cached: bool = False
 
 
 class RepeatCache:
@@ -152,11 +172,34 @@ class FallbackService:
     # ------------------------------------------------------------------------------------------
     def handle(self, req: FallbackRequest) -> FallbackResult:
         """Decide, log and (when needed) queue a draft for one bot call."""
-        started = time.perf_counter()
-        use_one_search_thread()
-        trace_id = uuid.uuid4().hex
-        trace_id_var.set(trace_id)
+        outcome = self.handle_many([req])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
+    def handle_many(self, reqs: list[FallbackRequest]) -> list[FallbackResult | Exception]:
+        """:meth:`handle` for several calls at once: one forward pass embeds every query not in the
+        repeat cache, one FAISS call searches them, one transaction logs them all. Each call gets its
+        own result or its own exception (a failing call never fails the others)."""
+        use_one_search_thread()
+        self.index.maybe_sync()
+        out: list[FallbackResult | Exception | None] = [None] * len(reqs)
+        calls: list[tuple[int, _Call]] = []
+        for i, req in enumerate(reqs):
+            try:
+                calls.append((i, self._prepare(req)))
+            except Exception as e:
+                out[i] = e
+        for i, error in self._retrieve([c for _, c in calls]).items():
+            out[calls[i][0]] = error
+        ready = [(i, c) for i, c in calls if out[i] is None]
+        for (i, _), outcome in zip(ready, self._log_all([c for _, c in ready]), strict=True):
+            out[i] = outcome
+        return [o if o is not None else RuntimeError("call not handled") for o in out]
+
+    def _prepare(self, req: FallbackRequest) -> _Call:
+        """Mask and normalise the query and history; risk terms; the exact-repeat cache."""
+        started = time.perf_counter()
         masked = mask(normalize(req.query))
         text = masked.text
         slots = mask_mapping(dict(req.slots))
@@ -168,20 +211,77 @@ class FallbackService:
             for t in req.history[-turns:]
         ] if turns else []
         risk = sorted(set(self.safety.risk_terms(text)) | set(detect_injection(text)))
-
-        self.index.maybe_sync()
         key = cache_key(text)
+        call = _Call(req, started, uuid.uuid4().hex, text, key, slots, history, risk)
         cached = self.cache.get(key, self.index.version)
-        if cached is None:
-            vector = self.embedder.encode([text])
-            matches = self.index.search(vector, self.settings.gating.top_k)
-            self.cache.put(key, self.index.version, matches, vector)
+        if cached is not None:
+            call.matches, call.vector = cached
+            call.cached = True
+        return call
+
+    def _retrieve(self, calls: list[_Call]) -> dict[int, Exception]:
+        """Embed and search the calls the cache did not answer; {position: error} for those that failed."""
+        todo = [(pos, c) for pos, c in enumerate(calls) if not c.cached]
+        if not todo:
+            return {}
+        try:
+            vectors = self.embedder.encode([c.text for _, c in todo])
+            found = self.index.search_batch(vectors, self.settings.gating.top_k)
+        except Exception as e:
+            if len(todo) == 1:
+                return {todo[0][0]: e}
+            errors: dict[int, Exception] = {}
+            for pos, c in todo:  # find the one that fails, as if each had come alone
+                if failed := self._retrieve([c]):
+                    errors[pos] = failed[0]
+            return errors
+        version = self.index.version
+        for row, ((_, call), matches) in enumerate(zip(todo, found, strict=True)):
+            call.vector, call.matches = vectors[row : row + 1].copy(), matches
+            self.cache.put(call.key, version, matches, call.vector)
+        return {}
+
+    def _log_all(self, calls: list[_Call]) -> list[FallbackResult | Exception]:
+        """Decide and log every call, in one transaction when they all succeed."""
+        if not calls:
+            return []
+        writes = [self._decision(c) for c in calls]
+        if len(writes) > 1:
+            try:
+                results: list[FallbackResult | Exception] = list(
+                    self._write(lambda tx: [w(tx) for w in writes])
+                )
+            except Exception:
+                results = [self._log_one(c, w) for c, w in zip(calls, writes, strict=True)]
         else:
-            matches, vector = cached
+            results = [self._log_one(calls[0], writes[0])]
+        for call, result in zip(calls, results, strict=True):
+            if isinstance(result, FallbackResult) and not result.replayed:
+                trace_id_var.set(call.trace_id)
+                log.info("fallback.decided trace_id=%s action=%s reason=%s confidence=%.3f latency_ms=%.1f",
+                         call.trace_id, result.action, result.reason, result.confidence,
+                         (time.perf_counter() - call.started) * 1000)
+        return results
+
+    def _log_one(self, call: _Call, write: Callable[[Tx], FallbackResult]) -> FallbackResult | Exception:
+        req = call.req
+        try:
+            return self._write(write)
+        except IntegrityError as e:
+            # the same (conversation_id, message_id) was logged concurrently: answer as that call did
+            prior = self.db.run_tx(lambda tx: events_repo.find(tx, req.conversation_id, req.message_id))
+            if prior is None:
+                return e
+            return self._replay(prior.response, prior.trace_id)
+        except Exception as e:
+            return e
+
+    def _decision(self, call: _Call) -> Callable[[Tx], FallbackResult]:
+        """The transaction function that decides and logs ``call`` (safe to run again on a retry)."""
+        req, text, matches, key = call.req, call.text, call.matches, call.key
         exact = frozenset(m.answer_id for m in matches if _key_form(m.text) == key) if key else frozenset()
         ranked = gating.rank(matches, self.calibration.vote_k, exact)
         top_id = ranked.answers[0][0] if ranked.answers else None
-
         top_key = next((m.text for m in sorted(matches, key=lambda m: -m.score) if m.answer_id == top_id), "")
         number_conflict = gating.numbers_conflict(text, top_key)
         references = [
@@ -198,43 +298,34 @@ class FallbackService:
             banned = self.safety.banned_terms(answer.text) if answer else []
             decision = gating.decide(
                 ranked, answer, calibration=self.calibration, policy=self.policy,
-                now=datetime.now(UTC), risk_terms=risk, banned_terms=banned, number_conflict=number_conflict,
+                now=datetime.now(UTC), risk_terms=call.risk, banned_terms=banned,
+                number_conflict=number_conflict,
             )
             candidate_id = None
             if decision.request_draft:
-                candidate_id = self._enqueue(tx, text, vector, decision, references, history, slots)
+                assert call.vector is not None
+                candidate_id = self._enqueue(
+                    tx, text, call.vector, decision, references, call.history, call.slots
+                )
             if decision.action == Action.ANSWER and decision.answer_id is not None:
                 answers_repo.add_hits(tx, {decision.answer_id: 1})
-            result = self._result(decision, trace_id, candidate_id)
+            result = self._result(decision, call.trace_id, candidate_id)
             events_repo.insert_event(
-                tx, trace_id=trace_id, conversation_id=req.conversation_id, message_id=req.message_id,
+                tx, trace_id=call.trace_id, conversation_id=req.conversation_id, message_id=req.message_id,
                 user_id=req.user_id, bot_id=req.bot_id, locale=req.locale, query=text,
                 action=str(decision.action), reason=decision.reason, confidence=decision.confidence,
                 top_score=ranked.features.top_score if ranked.features else 0.0,
                 answer_id=decision.answer_id, candidate_id=candidate_id,
-                latency_ms=(time.perf_counter() - started) * 1000, cached=cached is not None,
+                latency_ms=(time.perf_counter() - call.started) * 1000, cached=call.cached,
                 matches=[{"key_id": m.key_id, "answer_id": m.answer_id, "score": round(m.score, 4)}
                          for m in matches[:5]],
-                slots=slots, client=mask_mapping(dict(req.client)), response=result.as_dict(),
+                slots=call.slots, client=mask_mapping(dict(req.client)), response=result.as_dict(),
             )
             return result
 
-        try:
-            result = self._write(write)
-        except IntegrityError:
-            # the same (conversation_id, message_id) was logged concurrently: answer as that call did
-            prior = self.db.run_tx(lambda tx: events_repo.find(tx, req.conversation_id, req.message_id))
-            if prior is None:
-                raise
-            return self._replay(prior.response, prior.trace_id)
-        if result.replayed:
-            return result
-        log.info("fallback.decided trace_id=%s action=%s reason=%s confidence=%.3f latency_ms=%.1f",
-                 trace_id, result.action, result.reason, result.confidence,
-                 (time.perf_counter() - started) * 1000)
-        return result
+        return write
 
-    def _write(self, fn: Callable[[Tx], FallbackResult]) -> FallbackResult:
+    def _write(self, fn: Callable[[Tx], T]) -> T:
         if self._writer is None:
             return self.db.run_tx(fn, immediate=True)
         return self._writer.run(fn)

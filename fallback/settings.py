@@ -118,6 +118,16 @@ class ServerSettings(BaseModel):
         description="SQLite: run WAL checkpoints in a background thread this often instead of inside "
         "the commit that fills the log (keeps the fsync off the webhook's path); None = SQLite's default.",
     )
+    webhook_batch: int = Field(
+        32, ge=1, le=512,
+        description="Most webhook calls one process runs together (one embedding pass, one transaction); "
+        "calls never wait for a batch to fill.",
+    )
+    webhook_threads: int = Field(
+        2, ge=1, le=16,
+        description="Threads running webhook batches per process (two: one embeds while the other "
+        "waits for SQLite's write lock).",
+    )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_query_chars: int = Field(2000, ge=10)
     deadline_s: float = Field(4.0, gt=0, le=30, description="Answer the bot within this, whatever happens.")

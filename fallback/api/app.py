@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from fallback.api import errors, ops, review, webhook
+from fallback.dispatch import Dispatcher
 from fallback.ratelimit import RateLimiter
 from fallback.runtime import Runtime, build_runtime
 from fallback.settings import Settings
@@ -108,12 +109,17 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
         from fallback.drafting.worker import start_in_process
 
         rt = runtime or build_runtime(settings, **runtime_kw)
+        srv = settings.server
+        app.state.dispatcher = Dispatcher(
+            rt.service.handle_many, max_batch=srv.webhook_batch, threads=srv.webhook_threads
+        ).start()
         app.state.runtime = rt
         app.state.drafting = start_in_process(rt)
         log.info("app.started embedder=%s answers_indexed=%d", rt.index.identity, len(rt.index))
         try:
             yield
         finally:
+            app.state.dispatcher.stop()
             app.state.drafting.stop()
             if runtime is None:
                 rt.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -10,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from fallback.api.deps import RuntimeDep, ServiceAuth
 from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
-from fallback.service import FallbackRequest
+from fallback.dispatch import Dispatcher
+from fallback.service import FallbackRequest, FallbackResult
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["fallback"])
@@ -52,9 +54,11 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Respon
         message_id=body.message_id, bot_id=body.bot_id,
         history=[t.model_dump() for t in body.history], slots=body.slots, locale=body.locale, client=client,
     )
+    dispatcher: Dispatcher[FallbackRequest, FallbackResult] = request.app.state.dispatcher
     try:
         with anyio.fail_after(rt.settings.server.deadline_s):
-            result = await anyio.to_thread.run_sync(rt.service.handle, req, abandon_on_cancel=True)
+            # shielded: at the deadline the bot gets a hand-off, and the call still runs and is logged
+            result = await asyncio.shield(asyncio.wrap_future(dispatcher.submit(req)))
         request.app.state.metrics.decisions.labels(result.action, result.reason).inc()
         return _reply(FallbackOut(**result.as_dict()))
     except TimeoutError:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from fallback.drafting.checks import Lexicons, Similarity, check_draft
@@ -132,12 +132,12 @@ def enrich_suggestions(db: Database, after_id: int = 0, *, batch: int = 200) -> 
     last, todo = db.run(read)
     if todo:
         def write(s: Session) -> None:
-            conn = s.connection()
             t = cast(Table, Candidate.__table__)
-            for cid, refs in todo.items():
-                conn.execute(
-                    update(t).where(t.c.id == cid, t.c.draft_status == "none").values(references=refs)
-                )
+            fill = (
+                update(t).where(t.c.id == bindparam("cid"), t.c.draft_status == "none")
+                .values(references=bindparam("refs"))
+            )
+            s.connection().execute(fill, [{"cid": cid, "refs": refs} for cid, refs in todo.items()])
 
         db.run(write, immediate=True)
     return last

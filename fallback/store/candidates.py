@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from fallback.store.base import utcnow
@@ -16,14 +16,15 @@ _EXAMPLES = cast(Table, CandidateExample.__table__)
 _JOBS = cast(Table, DraftJob.__table__)
 
 # built once: building a statement costs more Python than running it on the hot path
+# driven by the digest index: a join let SQLite's planner (no statistics) walk every pending
+# candidate and probe its examples, O(open candidates) per webhook call
 _FIND_PENDING = Prepared(
-    select(_CANDIDATES.c.id)
-    .join(_EXAMPLES, _EXAMPLES.c.candidate_id == _CANDIDATES.c.id)
+    select(_EXAMPLES.c.candidate_id)
     .where(
         _EXAMPLES.c.text_hash == bindparam("h"), _EXAMPLES.c.text == bindparam("text"),
-        _CANDIDATES.c.status == "pending",
+        exists().where(_CANDIDATES.c.id == _EXAMPLES.c.candidate_id, _CANDIDATES.c.status == "pending"),
     )
-    .order_by(_CANDIDATES.c.id)
+    .order_by(_EXAMPLES.c.candidate_id)
     .limit(1)
 )
 _COUNT_ASK = Prepared(

@@ -1,0 +1,106 @@
+"""A thread or two per process run the webhook's calls, a batch at a time.
+
+The HTTP layer is asynchronous; the service is blocking Python and numpy. Handing each call to a
+thread of a 40-thread pool cost more than half a millisecond of CPU per call on the 2-core reference
+machine (thread wake-up, GIL hand-overs among dozens of runnable threads), and the concurrent calls
+then met again in the embedder's and the database's queues to be batched. Here calls queue for one
+thread, which takes everything queued (up to ``max_batch``) and runs it through
+:meth:`~fallback.service.FallbackService.handle_many`: one forward pass, one FAISS search, one
+transaction. Nothing waits for a batch to fill: a call that finds the thread idle runs at once.
+
+Callers wait on a :class:`concurrent.futures.Future`; giving up on it (the webhook's deadline) does
+not cancel the call, which still runs and is logged, as an abandoned worker thread would be.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+Req = TypeVar("Req")
+Res = TypeVar("Res")
+
+
+class Dispatcher(Generic[Req, Res]):
+    """Runs ``handle_many`` over whatever calls are queued, on ``threads`` threads (default one).
+
+    With two, one thread can embed the next batch while the other waits for the database's write
+    lock (another worker process may hold it); each takes the whole queue when it looks.
+    """
+
+    def __init__(
+        self, handle_many: Callable[[list[Req]], Sequence[Res | Exception]], *, max_batch: int = 32,
+        threads: int = 1, name: str = "fallback-dispatch",
+    ):
+        self.handle_many = handle_many
+        self.max_batch = max_batch
+        self._queue: deque[tuple[Req, Future[Res]]] = deque()
+        self._ready = threading.Condition()
+        self._stopping = False
+        self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
+                         for i in range(max(1, threads))]
+        self.batches = 0
+        self.calls = 0
+
+    def start(self) -> Dispatcher[Req, Res]:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def submit(self, req: Req) -> Future[Res]:
+        """Queue one call; its future gets the result or the call's own exception."""
+        future: Future[Res] = Future()
+        with self._ready:
+            if self._stopping:
+                raise RuntimeError("the dispatcher is stopped")
+            self._queue.append((req, future))
+            self._ready.notify()
+        return future
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Run what is queued, then stop the thread."""
+        with self._ready:
+            self._stopping = True
+            self._ready.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._stopping:
+                    self._ready.wait()
+                if not self._queue:  # stopping, and nothing left
+                    return
+                batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+            self._run(batch)
+
+    def _run(self, batch: list[tuple[Req, Future[Res]]]) -> None:
+        live = [(req, f) for req, f in batch if f.set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            outcomes = self.handle_many([req for req, _ in live])
+            if len(outcomes) != len(live):
+                raise RuntimeError(f"{len(outcomes)} outcomes for {len(live)} calls")
+        except Exception as e:  # a bug in the batch path: every call of the batch gets the error
+            log.exception("dispatch.batch_failed calls=%d", len(live))
+            outcomes = [e] * len(live)
+        except BaseException as e:  # interrupted: nobody may wait for these calls forever
+            for _, f in live:
+                f.set_exception(e)
+            raise
+        self.batches += 1
+        self.calls += len(live)
+        for (_, future), outcome in zip(live, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)

@@ -1,0 +1,169 @@
+"""Webhook calls run in batches: one thread takes what is queued; each call keeps its own outcome."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from fallback.dispatch import Dispatcher
+from fallback.runtime import build_runtime
+from fallback.service import FallbackRequest, FallbackResult
+from fallback.store.schema import Candidate, Event
+from tests.fallback.conftest import TOKENS, make_settings
+
+
+class Gate:
+    """A ``handle_many`` that records its batches and can be held shut."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.open = threading.Event()
+        self.open.set()
+        self.entered = threading.Event()
+
+    def __call__(self, reqs: list[str]) -> list[str | Exception]:
+        self.entered.set()
+        self.open.wait(10)
+        self.batches.append(list(reqs))
+        if "bug" in reqs:
+            raise RuntimeError("batch path bug")
+        return [ValueError(r) if r.startswith("bad") else r.upper() for r in reqs]
+
+
+def test_calls_queued_while_the_thread_is_busy_run_as_one_batch() -> None:
+    gate = Gate()
+    d: Dispatcher[str, str] = Dispatcher(gate, max_batch=3).start()
+    try:
+        gate.open.clear()
+        first = d.submit("a")
+        assert gate.entered.wait(5)  # the thread is inside the first batch
+        later = [d.submit(x) for x in ("b", "bad-c", "d", "e")]
+        gate.open.set()
+        assert first.result(5) == "A"
+        assert [f.exception(5) is None for f in later] == [True, False, True, True]
+        assert later[0].result() == "B" and later[2].result() == "D" and later[3].result() == "E"
+        assert str(later[1].exception()) == "bad-c"  # its own error, the others unaffected
+        assert gate.batches == [["a"], ["b", "bad-c", "d"], ["e"]]  # max_batch bounds a batch
+    finally:
+        d.stop()
+
+
+def test_a_failing_batch_fails_only_its_calls_and_the_thread_goes_on() -> None:
+    gate = Gate()
+    d: Dispatcher[str, str] = Dispatcher(gate).start()
+    try:
+        with pytest.raises(RuntimeError, match="batch path bug"):
+            d.submit("bug").result(5)
+        assert d.submit("ok").result(5) == "OK"
+    finally:
+        d.stop()
+
+
+def test_stop_runs_what_is_queued_then_refuses_new_calls() -> None:
+    gate = Gate()
+    d: Dispatcher[str, str] = Dispatcher(gate, threads=2).start()
+    gate.open.clear()
+    queued = [d.submit(x) for x in "abc"]
+    assert gate.entered.wait(5)
+    gate.open.set()
+    d.stop()
+    assert [f.result(0) for f in queued] == ["A", "B", "C"]
+    with pytest.raises(RuntimeError, match="stopped"):
+        d.submit("late")
+    cancelled: Future[str] = Future()
+    assert cancelled.cancel()  # a call its caller cancelled before it ran is skipped, not run
+    d2: Dispatcher[str, str] = Dispatcher(gate)
+    d2._run([("x", cancelled)])
+    assert gate.batches[-1] != ["x"]
+
+
+@pytest.fixture
+def runtime(default_embedder: Any, tmp_path: Path) -> Any:
+    rt = build_runtime(make_settings(tmp_path), embedder=default_embedder, generator=None)
+    yield rt
+    rt.close()
+
+
+def _req(query: str, msg: str, conv: str = "c-1") -> FallbackRequest:
+    return FallbackRequest(query=query, user_id="u-1", conversation_id=conv, message_id=msg)
+
+
+def test_a_batch_decides_as_calls_one_by_one(runtime: Any, tmp_path: Path, default_embedder: Any) -> None:
+    queries = ["怎么开发票", "你们的直播间几点开播", "我要退款，钱什么时候到账", "怎么开发票",
+               "直播间几点开播呀", "可以开发票吗？"]
+    batch = runtime.service.handle_many([_req(q, f"m{i}") for i, q in enumerate(queries)])
+    alone_rt = build_runtime(make_settings(tmp_path / "alone"), embedder=default_embedder, generator=None)
+    try:
+        alone = [alone_rt.service.handle(_req(q, f"m{i}")) for i, q in enumerate(queries)]
+    finally:
+        alone_rt.close()
+    assert all(isinstance(r, FallbackResult) for r in batch)
+    def gist(rs: list[Any]) -> list[tuple[str, str, int | None]]:
+        return [(r.action, r.reason, r.answer_id) for r in rs]
+
+    assert gist(batch) == gist(alone)
+    assert [r.confidence for r in batch] == pytest.approx([r.confidence for r in alone], abs=1e-4)
+    # both asks of the live stream joined one candidate, within the batch's own transaction
+    assert batch[1].candidate_id is not None and batch[4].candidate_id == batch[1].candidate_id
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == len(queries)
+        assert s.get(Candidate, batch[1].candidate_id).occurrences == 2
+
+
+def test_a_retry_inside_the_same_batch_is_answered_from_the_first(runtime: Any) -> None:
+    ask = _req("你们的直播间几点开播", "m1")
+    out = runtime.service.handle_many([ask, ask])
+    first, retry = out
+    assert isinstance(first, FallbackResult) and isinstance(retry, FallbackResult)
+    assert retry.replayed and retry.trace_id == first.trace_id and retry.candidate_id == first.candidate_id
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == 1
+
+
+def test_one_failing_call_does_not_fail_its_batch(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    encode = runtime.service.embedder.encode
+
+    def picky(texts: list[str], **kw: Any) -> Any:
+        if any("坏" in t for t in texts):
+            raise RuntimeError("model failed on this text")
+        return encode(texts, **kw)
+
+    monkeypatch.setattr(runtime.service.embedder, "encode", picky)
+    asks = [_req("怎么开发票", "m1"), _req("坏掉的问题", "m2"), _req("退货地址在哪", "m3")]
+    out = runtime.service.handle_many(asks)
+    assert isinstance(out[0], FallbackResult) and out[0].action == "answer"
+    assert isinstance(out[1], RuntimeError)
+    assert isinstance(out[2], FallbackResult)
+    with runtime.db.session() as s:
+        assert s.scalars(select(Event.message_id).order_by(Event.id)).all() == ["m1", "m3"]
+
+
+def test_concurrent_http_calls_are_all_answered_and_logged(start_server) -> None:  # type: ignore[no-untyped-def]
+    rt, url = start_server()
+    results: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def send(i: int) -> None:
+        query = ["怎么开发票", "你们几点发货", f"第{i}个新问题：面料起球吗"][i % 3]
+        body = {"query": query, "user_id": f"u{i}", "conversation_id": f"c{i}", "message_id": "m"}
+        r = httpx.post(f"{url}/v1/fallback", json=body, headers={"X-Backstop-Token": TOKENS[0]}, timeout=30)
+        with lock:
+            results.append(r.json())
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 24 and all(r["reason"] != "internal_error" for r in results)
+    with rt.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == 24
+    assert {r["trace_id"] for r in results} == set(
+        rt.db.run(lambda s: s.scalars(select(Event.trace_id)).all())
+    )
