@@ -32,7 +32,9 @@ _CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uf900-\ufaff]) | (?=[\u3000-\u9fff\
 
 def _drop_invisible(text: str) -> str:
     """Replace whitespace controls with spaces and delete other control and format characters."""
-    if text.isascii() and text.isprintable():
+    # isprintable() is False for every character this drops (Cc, Cf, Cs, Co) or turns into a space
+    # (all control characters), so a printable text, the common case, comes back as it is
+    if text.isprintable():
         return text
     out: list[str] = []
     for ch in text:

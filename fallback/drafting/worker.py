@@ -32,7 +32,7 @@ from fallback.drafting.checks import Lexicons, Similarity, check_draft
 from fallback.drafting.prompt import Reference, build_messages
 from fallback.drafting.queue import ClaimedJob, DraftOutcome, DraftQueue
 from fallback.settings import DraftingSettings
-from fallback.store.db import Database
+from fallback.store.db import Database, ProcessLease
 from fallback.store.schema import Answer, Candidate
 from models.errors import GenerationFailed
 from models.ports import Embedder, Generator
@@ -367,13 +367,19 @@ class WorkerPool:
                     log.exception("draft.renew_error job_id=%d", job.id)
 
     def _suggest_loop(self) -> None:
+        # one sweeper among the processes sharing an SQLite file: each would read every new candidate
+        lease = ProcessLease(self.db, "suggest")
         after = 0
-        while not self._stop.is_set():
-            try:
-                after = enrich_suggestions(self.db, after)
-            except Exception:
-                log.exception("draft.suggest_error")
-            self._stop.wait(self.settings.poll_interval_s)
+        try:
+            while not self._stop.is_set():
+                try:
+                    if lease.held():
+                        after = enrich_suggestions(self.db, after)
+                except Exception:
+                    log.exception("draft.suggest_error")
+                self._stop.wait(self.settings.poll_interval_s)
+        finally:
+            lease.release()
 
 
 def build_worker(runtime: Runtime) -> DraftWorker | None:

@@ -140,6 +140,41 @@ def _retrying(open_tx: Callable[[], AbstractContextManager[S]], fn: Callable[[S]
     raise AssertionError("unreachable")
 
 
+class ProcessLease:
+    """At most one process of those sharing an embedded SQLite file holds the lease named ``name``.
+
+    For background chores that every uvicorn worker would otherwise repeat on the same rows (the
+    suggestion sweep). ``flock`` on a file beside the database: the kernel releases it when the
+    holder exits, however it exits, and another process takes it at its next :meth:`held` call. With
+    any other database (PostgreSQL, in-memory SQLite) every process holds it: the chores are
+    idempotent, and processes on several hosts cannot share a file lock.
+    """
+
+    def __init__(self, db: Database, name: str):
+        path = db.engine.url.database if db.is_sqlite else None
+        local = not path or path == ":memory:" or "mode=memory" in path
+        self._path = None if local else Path(f"{path}-{name}.lock")
+        self._file: Any = None
+
+    def held(self) -> bool:
+        """Whether this process holds the lease (taking it when it is free)."""
+        if self._path is None or self._file is not None:
+            return True
+        f = open(self._path, "a+b")  # noqa: SIM115 - kept open while the lease is held
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            return False
+        self._file = f
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the file releases the lock
+            self._file = None
+
+
 class Checkpointer:
     """Copies SQLite's write-ahead log into the database file from a background thread.
 

@@ -75,3 +75,26 @@ def test_the_server_setting_reaches_the_runtime_database(tmp_path: Path) -> None
     finally:
         default.close()
         off.close()
+
+
+def test_one_process_lease_holder_per_sqlite_file(tmp_path: Path) -> None:
+    from fallback.store.db import ProcessLease
+
+    db = Database.connect(f"sqlite:///{tmp_path / 'l.db'}")
+    try:
+        # flock is per open file, so two leases in one process contend as two processes would
+        first, second = ProcessLease(db, "suggest"), ProcessLease(db, "suggest")
+        assert first.held() and first.held()  # taken, and kept
+        assert not second.held()
+        assert ProcessLease(db, "other").held()  # another chore, another lease
+        first.release()
+        assert second.held()  # free again: the next caller takes it
+        second.release()
+    finally:
+        db.dispose()
+    memory = Database.connect("sqlite://")
+    try:
+        a, b = ProcessLease(memory, "suggest"), ProcessLease(memory, "suggest")
+        assert a.held() and b.held()  # nothing to share a lock file through: everyone sweeps
+    finally:
+        memory.dispose()
