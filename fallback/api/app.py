@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from fallback.api import errors, ops, review, webhook
+from fallback.api.body import read_body, replay
+from fallback.api.fastpath import WebhookFastPath
 from fallback.dispatch import Dispatcher
 from fallback.ratelimit import RateLimiter
 from fallback.runtime import Runtime, build_runtime
@@ -23,7 +25,11 @@ ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Cal
 
 
 class BodyLimit:
-    """Rejects request bodies over ``limit`` bytes with 413 (Content-Length or streamed)."""
+    """Rejects request bodies over ``limit`` bytes with 413 (Content-Length or streamed).
+
+    The body is read before the app runs and replayed to it: an over-long stream found while the
+    framework parsed it came out as a 400 "error parsing the body" instead of a 413.
+    """
 
     def __init__(self, app: ASGIApp, limit: int):
         self.app, self.limit = app, limit
@@ -36,21 +42,11 @@ class BodyLimit:
             if k == b"content-length" and v.isdigit() and int(v) > self.limit:
                 await _too_large(send)
                 return
-        seen = 0
-
-        async def limited() -> dict[str, Any]:
-            nonlocal seen
-            msg: dict[str, Any] = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return msg
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
+        body, more, message = await read_body(receive, self.limit)
+        if more and message is None:
             await _too_large(send)
+            return
+        await self.app(scope, replay(body, more, message, receive), send)
 
 
 class RequestTiming:
@@ -81,10 +77,6 @@ class RequestTiming:
             await send(message)
 
         await self.app(scope, receive, timed_send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _too_large(send: Any) -> None:
@@ -145,4 +137,5 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
                         "bot": RateLimiter(srv.bot_rate_per_s, srv.bot_burst)}
     app.add_middleware(RequestTiming)
     app.add_middleware(BodyLimit, limit=settings.server.max_body_bytes)
+    app.add_middleware(WebhookFastPath, max_body_bytes=settings.server.max_body_bytes)  # outermost
     return app

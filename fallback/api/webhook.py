@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -12,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fallback.api.deps import RuntimeDep, ServiceAuth
 from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
 from fallback.dispatch import Dispatcher
+from fallback.runtime import Runtime
 from fallback.service import FallbackRequest, FallbackResult
 
 log = logging.getLogger(__name__)
@@ -42,34 +45,41 @@ async def fallback(body: FallbackIn, request: Request, rt: RuntimeDep) -> Respon
     """Decide within the deadline: answer, pending_review, handoff or blocked (always HTTP 200)."""
     if len(body.query) > rt.settings.server.max_query_chars:
         raise HTTPException(422, f"query longer than {rt.settings.server.max_query_chars} characters")
-    limits = request.app.state.limits
+    return _reply(await decide(request.app.state, rt, body, request.headers))
+
+
+async def decide(state: Any, rt: Runtime, body: FallbackIn, headers: Mapping[str, str]) -> FallbackOut:
+    """The webhook once the call is authorised and valid (shared with :mod:`fallback.api.fastpath`)."""
+    limits = state.limits
     if not limits["user"].allow(body.user_id) or (body.bot_id and not limits["bot"].allow(body.bot_id)):
-        request.app.state.metrics.decisions.labels("handoff", "rate_limited").inc()
-        return _reply(FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
-                                  answer_id=None, candidate_id=None, reason="rate_limited",
-                                  trace_id=uuid.uuid4().hex))
-    client = {v: request.headers[k] for k, v in COZE_HEADERS.items() if k in request.headers}
+        state.metrics.decisions.labels("handoff", "rate_limited").inc()
+        return _handoff(rt, "rate_limited")
+    client = {v: headers[k] for k, v in COZE_HEADERS.items() if k in headers}
     req = FallbackRequest(
         query=body.query, user_id=body.user_id, conversation_id=body.conversation_id,
         message_id=body.message_id, bot_id=body.bot_id,
         history=[t.model_dump() for t in body.history], slots=body.slots, locale=body.locale, client=client,
     )
-    dispatcher: Dispatcher[FallbackRequest, FallbackResult] = request.app.state.dispatcher
+    dispatcher: Dispatcher[FallbackRequest, FallbackResult] = state.dispatcher
     try:
         with anyio.fail_after(rt.settings.server.deadline_s):
             # shielded: at the deadline the bot gets a hand-off, and the call still runs and is logged
             result = await asyncio.shield(asyncio.wrap_future(dispatcher.submit(req)))
-        request.app.state.metrics.decisions.labels(result.action, result.reason).inc()
-        return _reply(FallbackOut(**result.as_dict()))
+        state.metrics.decisions.labels(result.action, result.reason).inc()
+        return FallbackOut(**result.as_dict())
     except TimeoutError:
         reason = "deadline"
         log.warning("fallback.deadline conversation_id=%s", body.conversation_id)
     except Exception:  # a valid call always gets a 200 and a hand-off, never a tool failure
         reason = "internal_error"
         log.exception("fallback.failed conversation_id=%s", body.conversation_id)
-    request.app.state.metrics.decisions.labels("handoff", reason).inc()
-    return _reply(FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
-                              answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex))
+    state.metrics.decisions.labels("handoff", reason).inc()
+    return _handoff(rt, reason)
+
+
+def _handoff(rt: Runtime, reason: str) -> FallbackOut:
+    return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
+                       answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex)
 
 
 @router.get("/v1/coze-plugin.json", include_in_schema=False)
