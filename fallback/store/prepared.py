@@ -44,31 +44,56 @@ class _Compiled:
     def __init__(self, stmt: ClauseElement, dialect: Dialect, keys: Sequence[str]):
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
         assert isinstance(compiled, SQLCompiler)
-        self.compiled = compiled
         self.sql = compiled.string
-        self.positional = list(compiled.positiontup or []) if dialect.positional else None
-        prefetch: list[tuple[str, Any]] = [(c.key, c.default) for c in compiled.insert_prefetch]
-        prefetch += [(c.key, c.onupdate) for c in compiled.update_prefetch]
-        self.prefetch = [(key, d) for key, d in prefetch if d is not None]
-        self.bind_processors = {
-            name: proc for name, bind in compiled.binds.items()
+        escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
+        processors = {
+            escaped.get(name, name): proc for name, bind in compiled.binds.items()
             if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
+        # What construct_params would do on every call, worked out once: constants (the literals of
+        # the statement) converted now, and for every other bind the caller's key it is read from.
+        given = set(keys)
+        self._sources: list[tuple[str, str, Any]] = []
+        for bind, name in compiled.bind_names.items():
+            source = bind.key if bind.key in given else name if name in given else None
+            if source is not None:
+                out = escaped.get(name, name)
+                self._sources.append((out, source, processors.get(out)))
+        sourced = {out for out, _, _ in self._sources}
+        self._template = {
+            name: (processors[name](value) if name in processors else value)
+            for name, value in compiled.construct_params({}, _check=False).items() if name not in sourced
+        }
+        prefetch: list[tuple[str, Any]] = [(c.key, c.default) for c in compiled.insert_prefetch]
+        prefetch += [(c.key, c.onupdate) for c in compiled.update_prefetch]
+        self._prefetch = [(escaped.get(key, key), key, d, processors.get(escaped.get(key, key)))
+                          for key, d in prefetch if d is not None]
+        self.positional = (
+            [escaped.get(n, n) for n in compiled.positiontup or []] if dialect.positional else None
+        )
         columns = list(getattr(stmt, "selected_columns", []) or [])
         self.result_processors = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         ]
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        values = self.compiled.construct_params(dict(params), _check=False)
-        if self.prefetch:
-            context = _DefaultContext(values)
-            for key, default in self.prefetch:
+        values = self._template.copy()
+        for out, source, proc in self._sources:
+            value = params[source]
+            values[out] = proc(value) if proc is not None else value
+        if self._prefetch:
+            context = None
+            for out, key, default, proc in self._prefetch:
                 if key in params:
                     continue
-                values[key] = default.arg(context) if default.is_callable else default.arg
-        for name, proc in self.bind_processors.items():
-            values[name] = proc(values[name])
+                if default.is_callable:
+                    context = context or _DefaultContext(dict(params))
+                    value = default.arg(context)
+                else:
+                    value = default.arg
+                if context is not None:
+                    context.current_parameters[key] = value
+                values[out] = proc(value) if proc is not None else value
         if self.positional is not None:
             return tuple(values[name] for name in self.positional)
         return values
