@@ -167,3 +167,46 @@ def test_concurrent_http_calls_are_all_answered_and_logged(start_server) -> None
     assert {r["trace_id"] for r in results} == set(
         rt.db.run(lambda s: s.scalars(select(Event.trace_id)).all())
     )
+
+
+def test_the_deadline_hands_off_in_time_and_the_call_is_still_logged(  # type: ignore[no-untyped-def]
+    start_server, database_url
+) -> None:
+    import sqlite3
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    rt, url = start_server(server={"deadline_s": 1.0})
+    auth = {"X-Backstop-Token": TOKENS[0]}
+    late = {"query": "怎么开发票", "user_id": "u", "conversation_id": "c", "message_id": "late"}
+    if database_url:  # PostgreSQL: another session holds an exclusive lock on the event log
+        engine = create_engine(database_url)
+        conn = engine.connect()
+        tx = conn.begin()
+        conn.execute(text("LOCK TABLE events IN ACCESS EXCLUSIVE MODE"))
+        unlock = tx.rollback
+    else:  # SQLite: another connection holds the write lock
+        path = rt.settings.resolved_database_url.split("///", 1)[1]
+        locker = sqlite3.connect(path, check_same_thread=False)
+        locker.execute("BEGIN EXCLUSIVE")
+        unlock = locker.rollback
+    try:
+        started = time.perf_counter()
+        r = httpx.post(f"{url}/v1/fallback", headers=auth, json=late, timeout=30)
+        waited = time.perf_counter() - started
+    finally:
+        unlock()
+        if database_url:
+            conn.close()
+            engine.dispose()
+    assert r.status_code == 200 and r.json()["action"] == "handoff" and r.json()["reason"] == "deadline"
+    assert 0.9 <= waited < 3.0
+    logged = None
+    until = time.monotonic() + 20
+    while logged is None and time.monotonic() < until:  # the call went on once the lock was gone
+        logged = rt.db.run(lambda s: s.scalars(select(Event).where(Event.message_id == "late")).first())
+        time.sleep(0.05)
+    assert logged is not None and logged.action == "answer"
+    again = httpx.post(f"{url}/v1/fallback", headers=auth, json=late, timeout=30)
+    assert again.json()["trace_id"] == logged.trace_id  # a retry gets what was logged
