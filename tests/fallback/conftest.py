@@ -113,3 +113,37 @@ def text_dump(rt: Runtime) -> str:
             for t, cols in TEXT_COLUMNS.items()
             for row in conn.execute(text(f"SELECT {cols} FROM {t}"))
         )
+
+
+def hold_write_lock(rt: Runtime, database_url: str) -> Callable[[], None]:
+    """Lock the database against the service's writes from outside; returns the release function.
+
+    PostgreSQL: another session holds an exclusive lock on the event log. SQLite: another connection
+    holds the write lock.
+    """
+    if database_url:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(database_url)
+        conn = engine.connect()
+        tx = conn.begin()
+        conn.execute(text("LOCK TABLE events IN ACCESS EXCLUSIVE MODE"))
+
+        def release_pg() -> None:
+            tx.rollback()
+            conn.close()
+            engine.dispose()
+
+        return release_pg
+    import sqlite3
+
+    path = rt.settings.resolved_database_url.split("///", 1)[1]
+    locker = sqlite3.connect(path, timeout=1, check_same_thread=False)
+    locker.execute("BEGIN EXCLUSIVE")
+
+    def release_sqlite() -> None:
+        locker.rollback()
+        locker.close()
+
+    return release_sqlite
+

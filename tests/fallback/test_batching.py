@@ -15,7 +15,7 @@ from fallback.dispatch import Dispatcher
 from fallback.runtime import build_runtime
 from fallback.service import FallbackRequest, FallbackResult
 from fallback.store.schema import Candidate, Event
-from tests.fallback.conftest import TOKENS, make_settings
+from tests.fallback.conftest import TOKENS, hold_write_lock, make_settings
 
 
 class Gate:
@@ -172,34 +172,18 @@ def test_concurrent_http_calls_are_all_answered_and_logged(start_server) -> None
 def test_the_deadline_hands_off_in_time_and_the_call_is_still_logged(  # type: ignore[no-untyped-def]
     start_server, database_url
 ) -> None:
-    import sqlite3
     import time
-
-    from sqlalchemy import create_engine, text
 
     rt, url = start_server(server={"deadline_s": 1.0})
     auth = {"X-Backstop-Token": TOKENS[0]}
     late = {"query": "怎么开发票", "user_id": "u", "conversation_id": "c", "message_id": "late"}
-    if database_url:  # PostgreSQL: another session holds an exclusive lock on the event log
-        engine = create_engine(database_url)
-        conn = engine.connect()
-        tx = conn.begin()
-        conn.execute(text("LOCK TABLE events IN ACCESS EXCLUSIVE MODE"))
-        unlock = tx.rollback
-    else:  # SQLite: another connection holds the write lock
-        path = rt.settings.resolved_database_url.split("///", 1)[1]
-        locker = sqlite3.connect(path, check_same_thread=False)
-        locker.execute("BEGIN EXCLUSIVE")
-        unlock = locker.rollback
+    unlock = hold_write_lock(rt, database_url)
     try:
         started = time.perf_counter()
         r = httpx.post(f"{url}/v1/fallback", headers=auth, json=late, timeout=30)
         waited = time.perf_counter() - started
     finally:
         unlock()
-        if database_url:
-            conn.close()
-            engine.dispose()
     assert r.status_code == 200 and r.json()["action"] == "handoff" and r.json()["reason"] == "deadline"
     assert 0.9 <= waited < 3.0
     logged = None

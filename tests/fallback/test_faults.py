@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from fallback.store.schema import DraftJob, Event
 from models.factory import build_generator
 from models.settings import GeneratorSettings
-from tests.fallback.conftest import TOKENS, call
+from tests.fallback.conftest import TOKENS, call, hold_write_lock
 
 
 def test_generator_down_hands_off_in_time_and_retries_the_draft(start_server) -> None:  # type: ignore[no-untyped-def]
@@ -48,17 +47,7 @@ def test_generator_down_hands_off_in_time_and_retries_the_draft(start_server) ->
 def test_database_busy_is_waited_out_not_lost(start_server, database_url) -> None:  # type: ignore[no-untyped-def]
     rt, url = start_server()
     release_after = 1.5
-    if database_url:  # PostgreSQL: another session holds an exclusive lock on the event log
-        engine = create_engine(database_url)
-        conn = engine.connect()
-        tx = conn.begin()
-        conn.execute(text("LOCK TABLE events IN ACCESS EXCLUSIVE MODE"))
-        unlock = tx.rollback
-    else:  # SQLite: another connection holds the write lock
-        path = rt.settings.resolved_database_url.split("///", 1)[1]
-        locker = sqlite3.connect(path, timeout=1, check_same_thread=False)
-        locker.execute("BEGIN EXCLUSIVE")
-        unlock = locker.rollback
+    unlock = hold_write_lock(rt, database_url)
 
     def release() -> None:
         time.sleep(release_after)
@@ -69,9 +58,6 @@ def test_database_busy_is_waited_out_not_lost(start_server, database_url) -> Non
     started = time.perf_counter()
     r = call(url, "怎么开发票", message_id="busy")
     t.join()
-    if database_url:
-        conn.close()
-        engine.dispose()
     assert r.status_code == 200 and r.json()["reason"] != "internal_error", r.json()
     assert time.perf_counter() - started >= release_after * 0.9  # it waited for the lock, then logged
     with rt.db.session() as s:
