@@ -213,6 +213,7 @@ class FallbackService:
         risk = sorted(set(self.safety.risk_terms(text)) | set(detect_injection(text)))
         key = cache_key(text)
         call = _Call(req, started, uuid.uuid4().hex, text, key, slots, history, risk)
+        trace_id_var.set(call.trace_id)  # what this thread logs next belongs to this call
         cached = self.cache.get(key, self.index.version)
         if cached is not None:
             call.matches, call.vector = cached
