@@ -42,11 +42,11 @@ class BodyLimit:
             if k == b"content-length" and v.isdigit() and int(v) > self.limit:
                 await _too_large(send)
                 return
-        body, more, message = await read_body(receive, self.limit)
-        if more and message is None:
+        body = await read_body(receive, self.limit)
+        if body.over_limit:
             await _too_large(send)
             return
-        await self.app(scope, replay(body, more, message, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
 
 class RequestTiming:

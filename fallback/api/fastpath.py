@@ -47,20 +47,20 @@ class WebhookFastPath:
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self.app(scope, receive, send)  # the app's body limit answers 413
             return
-        body, more, message = await read_body(receive, self.max_body_bytes)
+        body = await read_body(receive, self.max_body_bytes)
         state = scope["app"].state
         rt = getattr(state, "runtime", None)
         call = None
-        if not more and rt is not None and _is_json(headers.get("content-type", "")) \
+        if body.usable and rt is not None and _is_json(headers.get("content-type", "")) \
                 and service_token_ok(rt, presented_token(headers)):
             try:
-                call = FallbackIn.model_validate_json(body)
+                call = FallbackIn.model_validate_json(body.data)
             except ValidationError:
                 call = None
             if call is not None and len(call.query) > rt.settings.server.max_query_chars:
                 call = None
         if call is None or rt is None:
-            await self.app(scope, replay(body, more, message, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         out = await decide(state, rt, call, headers)
         payload = out.model_dump_json().encode()

@@ -65,14 +65,25 @@ def test_a_body_read_in_part_is_replayed_whole_to_the_app() -> None:
         async def receive() -> dict[str, Any]:
             return queue.pop(0)
 
-        body, more, message = await read_body(receive, limit=3)  # over the limit after "abcd"
-        assert (body, more, message) == (b"abcd", True, None)
-        replayed = replay(body, more, message, receive)
+        body = await read_body(receive, limit=3)  # over the limit after "abcd"
+        assert (body.data, body.complete, body.over_limit, body.gone) == (b"abcd", False, True, None)
+        replayed = replay(body, receive)
         return [await replayed(), await replayed()]
 
     first, rest = asyncio.run(scenario())
     assert first == {"type": "http.request", "body": b"abcd", "more_body": True}
     assert rest == {"type": "http.request", "body": b"ef", "more_body": False}
+
+
+def test_a_body_over_the_limit_in_one_message_is_over_the_limit() -> None:
+    async def scenario() -> Any:
+        async def receive() -> dict[str, Any]:  # the whole body in one message, as a fast client sends it
+            return {"type": "http.request", "body": b"x" * 10, "more_body": False}
+
+        return await read_body(receive, limit=4)
+
+    body = asyncio.run(scenario())
+    assert body.complete and body.over_limit and not body.usable
 
 
 def test_a_client_gone_mid_body_is_passed_on() -> None:
@@ -82,8 +93,9 @@ def test_a_client_gone_mid_body_is_passed_on() -> None:
         async def receive() -> dict[str, Any]:
             return queue.pop(0)
 
-        body, more, message = await read_body(receive, limit=100)
-        replayed = replay(body, more, message, receive)
+        body = await read_body(receive, limit=100)
+        assert not body.usable and not body.over_limit
+        replayed = replay(body, receive)
         return [await replayed(), await replayed()]
 
     first, gone = asyncio.run(scenario())
