@@ -194,3 +194,19 @@ def test_the_deadline_hands_off_in_time_and_the_call_is_still_logged(  # type: i
     assert logged is not None and logged.action == "answer"
     again = httpx.post(f"{url}/v1/fallback", headers=auth, json=late, timeout=30)
     assert again.json()["trace_id"] == logged.trace_id  # a retry gets what was logged
+
+
+def test_the_batch_settings_reach_the_dispatcher(runtime: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from fallback.api.app import create_app
+    from fallback.settings import ServerSettings
+
+    server = ServerSettings(webhook_batch=3, webhook_threads=1)
+    settings = runtime.settings.model_copy(update={"server": server})
+    app = create_app(settings, runtime=runtime)
+    with TestClient(app):
+        dispatcher = app.state.dispatcher
+        assert dispatcher.max_batch == 3 and len(dispatcher._threads) == 1
+        assert all(t.is_alive() for t in dispatcher._threads)
+    assert not any(t.is_alive() for t in dispatcher._threads)  # stopped with the app
