@@ -45,8 +45,6 @@ class Dispatcher(Generic[Req, Res]):
         self._stopping = False
         self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
                          for i in range(max(1, threads))]
-        self.batches = 0
-        self.calls = 0
 
     def start(self) -> Dispatcher[Req, Res]:
         for thread in self._threads:
@@ -97,8 +95,6 @@ class Dispatcher(Generic[Req, Res]):
             for _, f in live:
                 f.set_exception(e)
             raise
-        self.batches += 1
-        self.calls += len(live)
         for (_, future), outcome in zip(live, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 future.set_exception(outcome)

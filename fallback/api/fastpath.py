@@ -43,10 +43,6 @@ class WebhookFastPath:
         headers: dict[str, str] = {}
         for k, v in scope["headers"]:  # the first of repeated headers, as Starlette's get() gives
             headers.setdefault(k.decode("latin-1"), v.decode("latin-1"))
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self.app(scope, receive, send)  # the app's body limit answers 413
-            return
         body = await read_body(receive, self.max_body_bytes)
         state = scope["app"].state
         rt = getattr(state, "runtime", None)

@@ -87,6 +87,14 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def lock_file(self, name: str) -> Path | None:
+        """``<database file>-<name>.lock``, shared by the processes using an SQLite file; None for any
+        other database (in-memory SQLite, PostgreSQL), where no file is shared."""
+        path = self.engine.url.database if self.is_sqlite else None
+        if not path or path == ":memory:" or "mode=memory" in path:
+            return None
+        return Path(f"{path}-{name}.lock")
+
     @contextmanager
     def session(self, *, immediate: bool = False) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error.
@@ -151,9 +159,7 @@ class ProcessLease:
     """
 
     def __init__(self, db: Database, name: str):
-        path = db.engine.url.database if db.is_sqlite else None
-        local = not path or path == ":memory:" or "mode=memory" in path
-        self._path = None if local else Path(f"{path}-{name}.lock")
+        self._path = db.lock_file(name)
         self._file: Any = None
 
     def held(self) -> bool:
@@ -238,9 +244,7 @@ class GroupCommit:
         self._mutex = threading.Lock()
         self._queue: deque[_Write[Any]] = deque()
         self._writing = False
-        path = db.engine.url.database if db.is_sqlite else None
-        in_memory = not path or path == ":memory:" or "mode=memory" in path
-        self._lock_path = None if in_memory else Path(f"{path}-writer.lock")
+        self._lock_path = db.lock_file("writer")
 
     def run(self, fn: Callable[[Tx], T]) -> T:
         """Run ``fn`` in a committed transaction (shared with concurrent calls); return its result."""
