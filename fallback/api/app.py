@@ -103,7 +103,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
         rt = runtime or build_runtime(settings, **runtime_kw)
         srv = settings.server
         app.state.dispatcher = Dispatcher(
-            rt.service.handle_many, max_batch=srv.webhook_batch, threads=srv.webhook_threads
+            rt.service.handle_many, max_batch=srv.webhook_batch, threads=srv.webhook_threads,
+            linger_s=srv.webhook_linger_ms / 1000
         ).start()
         app.state.runtime = rt
         app.state.drafting = start_in_process(rt)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from fallback.api.deps import RuntimeDep, ServiceAuth
 from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
-from fallback.dispatch import Dispatcher
+from fallback.dispatch import Dispatcher, wait_for
+from fallback.logs import new_trace_id
 from fallback.runtime import Runtime
 from fallback.service import FallbackRequest, FallbackResult
 
@@ -62,9 +60,8 @@ async def decide(state: Any, rt: Runtime, body: FallbackIn, headers: Mapping[str
     )
     dispatcher: Dispatcher[FallbackRequest, FallbackResult] = state.dispatcher
     try:
-        with anyio.fail_after(rt.settings.server.deadline_s):
-            # shielded: at the deadline the bot gets a hand-off, and the call still runs and is logged
-            result = await asyncio.shield(asyncio.wrap_future(dispatcher.submit(req)))
+        # at the deadline the bot gets a hand-off, and the call still runs and is logged
+        result = await wait_for(dispatcher.submit(req), rt.settings.server.deadline_s)
         state.metrics.decisions.labels(result.action, result.reason).inc()
         return FallbackOut(**result.as_dict())
     except TimeoutError:
@@ -79,7 +76,7 @@ async def decide(state: Any, rt: Runtime, body: FallbackIn, headers: Mapping[str
 
 def _handoff(rt: Runtime, reason: str) -> FallbackOut:
     return FallbackOut(action="handoff", answer=rt.settings.gating.handoff_text, confidence=0.0,
-                       answer_id=None, candidate_id=None, reason=reason, trace_id=uuid.uuid4().hex)
+                       answer_id=None, candidate_id=None, reason=reason, trace_id=new_trace_id())
 
 
 @router.get("/v1/coze-plugin.json", include_in_schema=False)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -245,6 +247,7 @@ class GroupCommit:
         self._queue: deque[_Write[Any]] = deque()
         self._writing = False
         self._lock_path = db.lock_file("writer")
+        self._lock_fd: int | None = None
 
     def run(self, fn: Callable[[Tx], T]) -> T:
         """Run ``fn`` in a committed transaction (shared with concurrent calls); return its result."""
@@ -289,9 +292,14 @@ class GroupCommit:
         if self._lock_path is None:
             yield
             return
-        with open(self._lock_path, "a+b") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)  # released when the file is closed
+        if self._lock_fd is None:  # opened once: one writer at a time per process uses it
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            weakref.finalize(self, os.close, self._lock_fd)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
             yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _commit(self, batch: list[_Write[Any]]) -> None:
         with self._between_processes():

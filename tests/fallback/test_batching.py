@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,38 @@ def test_a_failing_batch_fails_only_its_calls_and_the_thread_goes_on() -> None:
         d.stop()
 
 
+def test_under_load_a_batch_lingers_for_more_calls_and_a_lone_call_does_not_wait() -> None:
+    gate = Gate()
+    d: Dispatcher[str, str] = Dispatcher(gate, max_batch=3, linger_s=1.0).start()
+    try:
+        started = time.monotonic()
+        assert d.submit("a").result(5) == "A"  # alone, idle: runs at once
+        assert time.monotonic() - started < 0.5
+        gate.open.clear()
+        gate.entered.clear()
+        held = d.submit("b")
+        assert gate.entered.wait(5)
+        queued = [d.submit(x) for x in ("c", "d")]
+        gate.open.set()
+        assert held.result(5) == "B" and [f.result(5) for f in queued] == ["C", "D"]
+        assert gate.batches[-1] == ["c", "d"]  # several together: the dispatcher is now lingering
+        first = d.submit("e")
+        time.sleep(0.05)
+        second = d.submit("f")
+        assert first.result(5) == "E" and second.result(5) == "F"
+        assert gate.batches[-1] == ["e", "f"]  # f joined e's batch instead of e running alone
+        full = [d.submit(x) for x in ("g", "h", "i")]
+        started = time.monotonic()
+        assert [f.result(5) for f in full] == ["G", "H", "I"]
+        assert time.monotonic() - started < 0.5  # a full batch does not wait out the linger
+        d.submit("j").result(5)  # one call lingered alone: the load is gone
+        started = time.monotonic()
+        assert d.submit("k").result(5) == "K"
+        assert time.monotonic() - started < 0.5
+    finally:
+        d.stop()
+
+
 def test_stop_runs_what_is_queued_then_refuses_new_calls() -> None:
     gate = Gate()
     d: Dispatcher[str, str] = Dispatcher(gate, threads=2).start()
@@ -79,7 +112,7 @@ def test_stop_runs_what_is_queued_then_refuses_new_calls() -> None:
     cancelled: Future[str] = Future()
     assert cancelled.cancel()  # a call its caller cancelled before it ran is skipped, not run
     d2: Dispatcher[str, str] = Dispatcher(gate)
-    d2._run([("x", cancelled)])
+    d2._run([("x", cancelled, 0.0)])
     assert gate.batches[-1] != ["x"]
 
 
@@ -124,6 +157,23 @@ def test_a_retry_inside_the_same_batch_is_answered_from_the_first(runtime: Any) 
     assert retry.replayed and retry.trace_id == first.trace_id and retry.candidate_id == first.candidate_id
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Event)) == 1
+
+
+def test_a_batch_groups_past_a_candidate_another_worker_closed(runtime: Any) -> None:
+    first = runtime.service.handle(_req("你们的直播间几点开播", "m0"))
+    closed = first.candidate_id
+    assert closed is not None
+    with runtime.db.session() as s:  # rejected elsewhere: this grouper still holds it
+        s.get(Candidate, closed).status = "rejected"
+    out = runtime.service.handle_many([_req("直播间几点开播", "m1"), _req("直播间几点开播呀", "m2")])
+    assert all(isinstance(r, FallbackResult) for r in out)
+    # the first call met the closed candidate, dropped it and opened a new one; the second call of the
+    # same batch, whose one index search also found the closed one, joined the new one
+    fresh = out[0].candidate_id
+    assert fresh is not None and fresh != closed and out[1].candidate_id == fresh
+    assert closed not in runtime.service.grouper._index.ids()
+    with runtime.db.session() as s:
+        assert s.get(Candidate, fresh).occurrences == 2
 
 
 def test_one_failing_call_does_not_fail_its_batch(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,11 +252,12 @@ def test_the_batch_settings_reach_the_dispatcher(runtime: Any) -> None:
     from fallback.api.app import create_app
     from fallback.settings import ServerSettings
 
-    server = ServerSettings(webhook_batch=3, webhook_threads=1)
+    server = ServerSettings(webhook_batch=3, webhook_threads=2, webhook_linger_ms=7)
     settings = runtime.settings.model_copy(update={"server": server})
     app = create_app(settings, runtime=runtime)
     with TestClient(app):
         dispatcher = app.state.dispatcher
-        assert dispatcher.max_batch == 3 and len(dispatcher._threads) == 1
+        assert dispatcher.max_batch == 3 and len(dispatcher._threads) == 2
+        assert dispatcher.linger_s == pytest.approx(0.007)
         assert all(t.is_alive() for t in dispatcher._threads)
     assert not any(t.is_alive() for t in dispatcher._threads)  # stopped with the app
