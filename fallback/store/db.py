@@ -81,7 +81,9 @@ class Database:
         if create:
             init_schema(db.engine)
         if background and checkpoint_interval_s:
-            db._checkpointer = Checkpointer(db.engine, checkpoint_interval_s)
+            # one checkpointer per file: uvicorn workers share it, and each checkpoint syncs the file
+            lease = ProcessLease(db, "checkpoint")
+            db._checkpointer = Checkpointer(db.engine, checkpoint_interval_s, lease=lease)
             db._checkpointer.start()
         return db
 
@@ -192,10 +194,14 @@ class Checkpointer:
     reader or writer) every ``interval_s`` seconds, and a TRUNCATE one when the WAL is large and idle.
     """
 
-    def __init__(self, engine: Engine, interval_s: float, *, truncate_pages: int = 4_000):
+    def __init__(
+        self, engine: Engine, interval_s: float, *, truncate_pages: int = 4_000,
+        lease: ProcessLease | None = None,
+    ):
         self.engine = engine
         self.interval_s = interval_s
         self.truncate_pages = truncate_pages
+        self.lease = lease  # when given, only the process holding it checkpoints (the others stand by)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
         self.runs = 0
@@ -207,6 +213,8 @@ class Checkpointer:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+        if self.lease is not None:
+            self.lease.release()  # another process takes over at its next tick
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, WAL pages, pages copied), as SQLite reports it."""
@@ -220,7 +228,8 @@ class Checkpointer:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.checkpoint()
+                if self.lease is None or self.lease.held():
+                    self.checkpoint()
             except Exception:  # a locked or vanished file must not kill the thread
                 log.warning("sqlite.checkpoint_failed", exc_info=True)
 

@@ -48,6 +48,28 @@ def test_commits_leave_checkpoints_to_the_background_thread(tmp_path: Path) -> N
     assert not checkpointer._thread.is_alive()  # stopped with the database
 
 
+def test_one_process_checkpoints_a_shared_file_and_another_takes_over(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    first = Database.connect(url, checkpoint_interval_s=0.05)
+    second = Database.connect(url, checkpoint_interval_s=0.05)  # another worker on the same file
+    try:
+        a, b = first._checkpointer, second._checkpointer
+        assert a is not None and b is not None
+        deadline = time.monotonic() + 5
+        while a.runs < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert a.runs >= 3 and b.runs == 0  # the lease holder checkpoints, the other stands by
+        first.dispose()
+        before = b.runs
+        _write_rows(second, 300)
+        while b.runs <= before and time.monotonic() < deadline + 5:
+            time.sleep(0.05)
+        assert b.runs > before  # the lease moved with the first one gone
+    finally:
+        first.dispose()
+        second.dispose()
+
+
 def test_without_the_setting_sqlite_checkpoints_as_usual(tmp_path: Path) -> None:
     db = Database.connect(f"sqlite:///{tmp_path / 'a.db'}")
     try:
