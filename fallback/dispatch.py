@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -25,6 +26,8 @@ from concurrent.futures import Future
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
+_LOAD_TAU_S = 0.1  # time constant of a dispatcher thread's load estimate
+_LOADED = 0.5  # from this share of busy time on, batches linger (see Dispatcher._linger)
 Req = TypeVar("Req")
 Res = TypeVar("Res")
 
@@ -78,7 +81,6 @@ class Dispatcher(Generic[Req, Res]):
         self._ready = threading.Condition()
         self._stopping = False
         self._idle = 0  # threads waiting for a first call (not lingering for more)
-        self._busy = False  # the last batch held more than one call: calls are arriving together
         self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
                          for i in range(max(1, threads))]
 
@@ -108,20 +110,29 @@ class Dispatcher(Generic[Req, Res]):
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _loop(self) -> None:
+        load = 0.0  # this thread's recent share of time spent on batches (and lingering), not idle
+        since = time.monotonic()  # when this thread last took a batch
         while True:
             with self._ready:
-                while not self._queue and not self._stopping:
+                idle = 0.0
+                if not self._queue and not self._stopping:
+                    waiting = time.monotonic()
                     self._idle += 1
                     try:
-                        self._ready.wait()
+                        while not self._queue and not self._stopping:
+                            self._ready.wait()
                     finally:
                         self._idle -= 1
+                    idle = time.monotonic() - waiting
                 if not self._queue:  # stopping, and nothing left
                     return
-                if self._busy and self.linger_s > 0:
+                now = time.monotonic()
+                if (cycle := now - since) > 0:  # decays with time: a long idle spell clears it at once
+                    load += (1 - math.exp(-cycle / _LOAD_TAU_S)) * ((cycle - idle) / cycle - load)
+                since = now
+                if load >= _LOADED and self.linger_s > 0:
                     self._linger()
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
-                self._busy = len(batch) > 1
             self._run(batch)
 
     def _linger(self) -> None:
@@ -129,8 +140,8 @@ class Dispatcher(Generic[Req, Res]):
 
         A batch's fixed costs (streaming the embedder's weights, one search, one commit) dominate
         small batches: in process, 5.3 ms of CPU per call one at a time, 3.3 ms in fours, 1.9 ms in
-        sixteens. Only while calls arrive together (the last batch held several): a call that comes
-        alone runs at once.
+        sixteens. Only while the thread has been busy at least half of the last ~0.1 s: when calls
+        are sparse, one runs at once.
         """
         deadline = self._queue[0][2] + self.linger_s
         while len(self._queue) < self.max_batch and not self._stopping:

@@ -67,33 +67,36 @@ def test_a_failing_batch_fails_only_its_calls_and_the_thread_goes_on() -> None:
 
 
 def test_under_load_a_batch_lingers_for_more_calls_and_a_lone_call_does_not_wait() -> None:
-    gate = Gate()
-    d: Dispatcher[str, str] = Dispatcher(gate, max_batch=3, linger_s=1.0).start()
+    batches: list[list[str]] = []
+
+    def slow(reqs: list[str]) -> list[str | Exception]:  # 20 ms a batch, whatever its size
+        time.sleep(0.02)
+        batches.append(list(reqs))
+        return [r.upper() for r in reqs]
+
+    d: Dispatcher[str, str] = Dispatcher(slow, max_batch=32, linger_s=0.5).start()
     try:
+        for x in "abc":  # sparse calls: each runs at once, alone
+            started = time.monotonic()
+            assert d.submit(x).result(5) == x.upper()
+            assert time.monotonic() - started < 0.3
+            time.sleep(0.3)
+        assert batches == [["a"], ["b"], ["c"]]
+        batches.clear()
+        steady = []
+        for i in range(50):  # a call every 10 ms: without lingering, batches of two or three
+            steady.append(d.submit(f"s{i}"))
+            time.sleep(0.01)
+        assert [f.result(5) for f in steady] == [f"S{i}" for i in range(50)]
+        assert len(batches) <= 12 and max(map(len, batches)) >= 10, [len(b) for b in batches]
+        full = [d.submit(f"f{i}") for i in range(32)]  # still loaded: a full batch does not wait
         started = time.monotonic()
-        assert d.submit("a").result(5) == "A"  # alone, idle: runs at once
-        assert time.monotonic() - started < 0.5
-        gate.open.clear()
-        gate.entered.clear()
-        held = d.submit("b")
-        assert gate.entered.wait(5)
-        queued = [d.submit(x) for x in ("c", "d")]
-        gate.open.set()
-        assert held.result(5) == "B" and [f.result(5) for f in queued] == ["C", "D"]
-        assert gate.batches[-1] == ["c", "d"]  # several together: the dispatcher is now lingering
-        first = d.submit("e")
-        time.sleep(0.05)
-        second = d.submit("f")
-        assert first.result(5) == "E" and second.result(5) == "F"
-        assert gate.batches[-1] == ["e", "f"]  # f joined e's batch instead of e running alone
-        full = [d.submit(x) for x in ("g", "h", "i")]
-        started = time.monotonic()
-        assert [f.result(5) for f in full] == ["G", "H", "I"]
-        assert time.monotonic() - started < 0.5  # a full batch does not wait out the linger
-        d.submit("j").result(5)  # one call lingered alone: the load is gone
+        assert [f.result(5) for f in full] == [f"F{i}" for i in range(32)]
+        assert time.monotonic() - started < 0.3
+        time.sleep(1.0)  # the load is gone: a lone call runs at once again
         started = time.monotonic()
         assert d.submit("k").result(5) == "K"
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 0.3
     finally:
         d.stop()
 
