@@ -46,12 +46,9 @@ class CandidateGrouper:
         with self._lock:
             self._index.remove(candidate_ids)
 
-    def nearest(self, vector: Vectors, k: int = 5) -> list[tuple[int, float]]:
-        """Pending candidates at or above the grouping threshold, best first."""
-        return self.nearest_many(vector.reshape(1, -1), k)[0]
-
     def nearest_many(self, vectors: Vectors, k: int = 5) -> list[list[tuple[int, float]]]:
-        """:meth:`nearest` for each row of ``vectors``, in one search.
+        """For each row of ``vectors``, the pending candidates at or above the grouping threshold,
+        best first, in one search.
 
         The index is exact, and searching it is bound by reading every pending candidate's vector:
         with 2,000 pending candidates, one query at a time cost 0.5-0.66 ms on the reference machine
@@ -70,7 +67,7 @@ class CandidateGrouper:
 
 
 class BatchGrouping:
-    """:meth:`CandidateGrouper.nearest` for the calls of one batch, with one index search for all.
+    """Grouping for the calls of one batch, with one index search for all of them.
 
     The first call that needs grouping searches for every call of the batch at once. A candidate
     that an earlier call of the same batch created (:meth:`add`) is compared with the later calls

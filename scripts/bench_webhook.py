@@ -36,7 +36,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,23 +173,20 @@ class Server:
         return pids
 
     def cpu_seconds(self) -> float:
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for pid in self.pids():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-        return total
+        return self._cpu(lambda pid: f"/proc/{pid}/stat")
 
     def loop_cpu_seconds(self) -> float:
         """CPU of the processes' main threads (the thread id equals the process id): in a uvicorn
         worker that is the event loop (HTTP, the webhook fast path); the rest is the dispatcher and
         background threads."""
+        return self._cpu(lambda pid: f"/proc/{pid}/task/{pid}/stat")
+
+    def _cpu(self, stat_file: Callable[[int], str]) -> float:
         tick = os.sysconf("SC_CLK_TCK")
         total = 0.0
         for pid in self.pids():
             with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                fields = Path(stat_file(pid)).read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / tick
         return total
 
