@@ -14,6 +14,7 @@ from fallback.api import errors, ops, review, webhook
 from fallback.api.body import read_body, replay
 from fallback.api.fastpath import WebhookFastPath
 from fallback.dispatch import Dispatcher
+from fallback.heap import frozen_heap
 from fallback.ratelimit import RateLimiter
 from fallback.runtime import Runtime, build_runtime
 from fallback.settings import Settings
@@ -108,9 +109,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
         ).start()
         app.state.runtime = rt
         app.state.drafting = start_in_process(rt)
+        rt.embedder.encode(["warm-up"])  # lazily loaded weights and vocabulary: now, not on a call
         log.info("app.started embedder=%s answers_indexed=%d", rt.index.identity, len(rt.index))
         try:
-            yield
+            with frozen_heap(srv.freeze_heap):
+                yield
         finally:
             app.state.dispatcher.stop()
             app.state.drafting.stop()

@@ -1,0 +1,64 @@
+"""The serving process keeps its startup heap out of the collector's full passes (fallback/heap.py)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fallback.api.app import create_app
+from fallback.heap import frozen_heap
+from fallback.runtime import build_runtime
+from fallback.settings import ServerSettings
+from tests.fallback.conftest import TOKENS, make_settings
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+def test_what_lives_at_startup_is_frozen_and_handed_back_at_shutdown() -> None:
+    node = _Node()
+    gone = weakref.ref(node)
+    with frozen_heap():
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert gone() is not None  # frozen: full passes no longer visit it
+        fresh = _Node()
+        fresh_gone = weakref.ref(fresh)
+        del fresh
+        gc.collect()
+        assert fresh_gone() is None  # what serving creates is still collected
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None  # unfrozen at the end: the cycle is garbage again
+
+
+def test_switched_off_nothing_is_frozen() -> None:
+    with frozen_heap(enabled=False):
+        assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_the_app_freezes_its_heap_while_it_serves(
+    freeze: bool, default_embedder: Any, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, server=ServerSettings(freeze_heap=freeze))
+    rt = build_runtime(settings, embedder=default_embedder, generator=None)
+    try:
+        app = create_app(settings, runtime=rt)
+        with TestClient(app) as client:
+            assert (gc.get_freeze_count() > 0) is freeze
+            r = client.post("/v1/fallback", headers={"Authorization": f"Bearer {TOKENS[0]}"},
+                            json={"query": "怎么开发票", "user_id": "u", "conversation_id": "c",
+                                  "message_id": "m"})
+            assert r.status_code == 200 and r.json()["action"] == "answer"
+        assert gc.get_freeze_count() == 0
+    finally:
+        rt.close()
