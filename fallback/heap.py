@@ -14,6 +14,8 @@ until :func:`gc.unfreeze` at shutdown hands them back to the collector.
 from __future__ import annotations
 
 import gc
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,3 +32,39 @@ def frozen_heap(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+class GcPauses:
+    """Records how long each garbage collection stopped the process, for ``/metrics``.
+
+    The callback runs inside the collector, which can start at any allocation, also one made while a
+    metrics library holds its (non-reentrant) lock on the same thread; so it only appends to a
+    bounded deque (atomic, no lock), and :meth:`drain` hands the pauses over at scrape time.
+    """
+
+    def __init__(self, keep: int = 10_000) -> None:
+        self._pauses: deque[tuple[int, float]] = deque(maxlen=keep)
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:  # collections never overlap: the GIL is held from start to stop
+            self._pauses.append((info["generation"], time.perf_counter() - self._started))
+
+    @contextmanager
+    def observing(self) -> Iterator[GcPauses]:
+        gc.callbacks.append(self._callback)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self._callback)
+
+    def drain(self) -> list[tuple[int, float]]:
+        """(generation, seconds) of every pause since the last drain (the latest ``keep`` of them)."""
+        out = []
+        while True:
+            try:
+                out.append(self._pauses.popleft())
+            except IndexError:
+                return out

@@ -112,7 +112,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
         rt.embedder.encode(["warm-up"])  # lazily loaded weights and vocabulary: now, not on a call
         log.info("app.started embedder=%s answers_indexed=%d", rt.index.identity, len(rt.index))
         try:
-            with frozen_heap(srv.freeze_heap):
+            with frozen_heap(srv.freeze_heap), app.state.metrics.gc_pauses.observing():
                 yield
         finally:
             app.state.dispatcher.stop()

@@ -17,6 +17,7 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select, text
 
+from fallback.heap import GcPauses
 from fallback.store import audit
 from fallback.store.schema import Candidate, DraftJob, Event
 
@@ -51,6 +52,14 @@ class Metrics:
             "Mean draft latency of drafted candidates",
             registry=self.registry,
         )
+        self.gc_pause = Histogram(
+            "backstop_gc_pause_seconds",
+            "How long each garbage collection stopped the process, by generation",
+            ["generation"],
+            registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
+        )
+        self.gc_pauses = GcPauses()
 
 
 async def timing_middleware(request: Request, call_next: Any) -> Response:
@@ -97,6 +106,8 @@ def readyz(request: Request) -> JSONResponse:
 def metrics(request: Request) -> Response:
     """Prometheus exposition (gauges refreshed from the database at scrape time)."""
     m: Metrics = request.app.state.metrics
+    for generation, seconds in m.gc_pauses.drain():
+        m.gc_pause.labels(str(generation)).observe(seconds)
     rt = getattr(request.app.state, "runtime", None)
     if rt is not None:
 

@@ -59,6 +59,12 @@ def test_the_app_freezes_its_heap_while_it_serves(
                             json={"query": "怎么开发票", "user_id": "u", "conversation_id": "c",
                                   "message_id": "m"})
             assert r.status_code == 200 and r.json()["action"] == "answer"
+            gc.collect()
+            exposed = client.get("/metrics").text
+            assert 'backstop_gc_pause_seconds_count{generation="2"}' in exposed
+            count = next(float(line.rsplit(" ", 1)[1]) for line in exposed.splitlines()
+                         if line.startswith('backstop_gc_pause_seconds_count{generation="2"}'))
+            assert count >= 1
         assert gc.get_freeze_count() == 0
     finally:
         rt.close()
