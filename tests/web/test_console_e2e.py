@@ -164,7 +164,9 @@ def test_wrong_password_and_logout(console_server, page: WebDriver) -> None:  # 
     page.find_element(By.ID, "username").send_keys("alice")
     page.find_element(By.ID, "password").send_keys("not-the-password")
     page.find_element(By.ID, "login-submit").click()
-    assert "用户名或密码错误" in page.find_element(By.ID, "login-error").text
+    # the form posts and the server answers with a new page: wait for it, not for the click
+    error = wait(page).until(ec.presence_of_element_located((By.ID, "login-error")))
+    assert "用户名或密码错误" in error.text
     log_in(page, url, "alice")
     cookie = next(c for c in page.get_cookies() if c["name"] == "backstop_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
