@@ -96,11 +96,20 @@ class _Call:
 
 
 class RepeatCache:
-    """Exact-repeat cache: normalised masked query -> key matches, valid for one index version."""
+    """Exact-repeat cache: normalised masked query -> key matches, valid for one index version.
+
+    Entries are kept as plain tuples of ints, floats and strings (and the query's vector), which the
+    garbage collector stops tracking after they survive one pass; as ``KeyMatch`` objects, a full
+    cache of 10,000 entries was ~110,000 tracked objects, and every full collection walked them:
+    84 ms per pass in process, the serving P99's largest stall (docs/benchmarks.md, "Fifth round").
+    A hit builds its ``KeyMatch`` list again (~10 small objects).
+    """
 
     def __init__(self, size: int):
         self.size = size
-        self._data: OrderedDict[str, tuple[int, list[KeyMatch], Vectors]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[int, tuple[tuple[int, int, float, str], ...], Vectors]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -113,13 +122,14 @@ class RepeatCache:
                 return None
             self._data.move_to_end(key)
             self.hits += 1
-            return item[1], item[2]
+        return [KeyMatch(*m) for m in item[1]], item[2]
 
     def put(self, key: str, version: int, matches: list[KeyMatch], vector: Vectors) -> None:
         if self.size <= 0:
             return
+        flat = tuple((m.key_id, m.answer_id, m.score, m.text) for m in matches)
         with self._lock:
-            self._data[key] = (version, matches, vector)
+            self._data[key] = (version, flat, vector)
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
