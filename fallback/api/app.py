@@ -109,7 +109,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
         ).start()
         app.state.runtime = rt
         app.state.drafting = start_in_process(rt)
-        rt.embedder.encode(["warm-up"])  # lazily loaded weights and vocabulary: now, not on a call
+        try:  # lazily loaded weights and vocabulary: now (before the heap is frozen), not on a call
+            rt.embedder.encode(["warm-up"])
+        except Exception:  # the calls will report it (a remote embedder may come back): start anyway
+            log.exception("app.warm_up_failed embedder=%s", rt.index.identity)
         log.info("app.started embedder=%s answers_indexed=%d", rt.index.identity, len(rt.index))
         try:
             with frozen_heap(srv.freeze_heap), app.state.metrics.gc_pauses.observing():

@@ -14,6 +14,7 @@ from fallback.api.app import create_app
 from fallback.heap import frozen_heap
 from fallback.runtime import build_runtime
 from fallback.settings import ServerSettings
+from models.errors import EmbeddingFailed
 from tests.fallback.conftest import TOKENS, make_settings
 
 
@@ -66,5 +67,40 @@ def test_the_app_freezes_its_heap_while_it_serves(
                          if line.startswith('backstop_gc_pause_seconds_count{generation="2"}'))
             assert count >= 1
         assert gc.get_freeze_count() == 0
+    finally:
+        rt.close()
+
+
+class _Outage:
+    """Wraps an embedder; while ``down``, every call fails (a remote embedder that is not up yet)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.down = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def encode(self, texts: Any, **kw: Any) -> Any:
+        if self.down:
+            raise EmbeddingFailed("embedding server unreachable")
+        return self.inner.encode(texts, **kw)
+
+
+def test_a_failed_warm_up_is_logged_and_the_app_serves_once_the_embedder_is_back(
+    default_embedder: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    embedder = _Outage(default_embedder)
+    settings = make_settings(tmp_path)
+    rt = build_runtime(settings, embedder=embedder, generator=None)
+    try:
+        embedder.down = True
+        with TestClient(create_app(settings, runtime=rt)) as client:
+            assert "app.warm_up_failed" in caplog.text
+            embedder.down = False
+            r = client.post("/v1/fallback", headers={"Authorization": f"Bearer {TOKENS[0]}"},
+                            json={"query": "怎么开发票", "user_id": "u", "conversation_id": "c",
+                                  "message_id": "m"})
+            assert r.status_code == 200 and r.json()["action"] == "answer"
     finally:
         rt.close()
