@@ -217,6 +217,12 @@ def start_server(args: argparse.Namespace, data_dir: Path, workers: int) -> Serv
     for kv in args.env:
         k, _, v = kv.partition("=")
         env[k] = v
+    if args.gc_log:
+        probe = data_dir / "gcprobe"
+        probe.mkdir(exist_ok=True)
+        (probe / "sitecustomize.py").write_text(GC_PROBE, encoding="utf-8")
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(probe), env.get("PYTHONPATH", "")) if p)
+        env["BACKSTOP_BENCH_GC_DIR"] = str(data_dir)
     if args.launcher == "setup.sh":
         cmd = ["bash", str(ROOT / "scripts" / "setup.sh"), "serve", "--workers", str(workers)]
     else:
@@ -280,6 +286,43 @@ def server_side(data_dir: Path, run_id: str) -> dict[str, Any]:
     return {"events": len(rows), "actions": acts, "cached_share": round(cached, 3),
             "pending_candidates": pending,
             "service_ms": {"p50": round(q[49], 2), "p95": round(q[94], 2), "p99": round(q[98], 2)}}
+
+
+# Imported by every server process when --gc-log puts its folder first on PYTHONPATH: appends
+# "<epoch> <generation> <ms>" per collection to gc-<pid>.log in BACKSTOP_BENCH_GC_DIR.
+GC_PROBE = """\
+import gc, os, time
+_dir = os.environ.get("BACKSTOP_BENCH_GC_DIR")
+if _dir:
+    _started = [0.0]
+    _out = open(os.path.join(_dir, f"gc-{os.getpid()}.log"), "a", buffering=1)
+    def _backstop_bench_gc(phase, info):
+        if phase == "start":
+            _started[0] = time.perf_counter()
+            return
+        ms = (time.perf_counter() - _started[0]) * 1000
+        _out.write(f"{time.time():.4f} {info['generation']} {ms:.3f}\\n")
+    gc.callbacks.append(_backstop_bench_gc)
+"""
+
+
+def gc_pauses(data_dir: Path, since: float, until: float) -> dict[str, Any]:
+    """The server processes' collections between two wall-clock times (see ``GC_PROBE``)."""
+    pauses: list[tuple[int, float]] = []
+    processes = 0
+    for path in sorted(data_dir.glob("gc-*.log")):
+        seen = False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                at, gen, ms = line.split()
+                if since <= float(at) <= until:
+                    pauses.append((int(gen), float(ms)))
+                    seen = True
+        processes += seen
+    full = [ms for gen, ms in pauses if gen == 2]
+    return {"processes": processes, "passes": len(pauses), "max_ms": round(max((ms for _, ms in pauses),
+            default=0.0), 1), "total_ms": round(sum(ms for _, ms in pauses), 1),
+            "full_passes": len(full), "full_max_ms": round(max(full, default=0.0), 1)}
 
 
 def loadavg() -> float:
@@ -358,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile-rates", default="", help="Rates to profile (default: all).")
     ap.add_argument("--profile-format", choices=["flamegraph", "speedscope", "raw"], default="raw")
     ap.add_argument("--profile-idle", action="store_true")
+    ap.add_argument("--gc-log", action="store_true",
+                    help="Log every garbage collection of the server's processes (a sitecustomize on their "
+                         "PYTHONPATH) and report the pauses per rate.")
     ap.add_argument("--keep-data", action="store_true", help="Keep the temporary data dir (server log, DB).")
     ap.add_argument("--json-out", default="", help="Also write the JSON summary here.")
     args = ap.parse_args(argv)
@@ -402,10 +448,11 @@ def main(argv: list[str] | None = None) -> int:
             run_id = f"{nonce}r{rate}"
             load_before = loadavg()
             cpu0, loop0 = server.cpu_seconds(), server.loop_cpu_seconds()
-            t0 = time.monotonic()
+            t0, epoch0 = time.monotonic(), time.time()
             with profiler(args, server, rate, duration) as prof:
                 w = run_wrk(args, server, qf, rate, duration, run_id)
             wall = time.monotonic() - t0
+            gc_seen = gc_pauses(data_dir, epoch0, time.time()) if args.gc_log else None
             cpu = (server.cpu_seconds() - cpu0) / wall
             loop_cpu = (server.loop_cpu_seconds() - loop0) / wall
             if server.proc.poll() is not None:
@@ -430,14 +477,16 @@ def main(argv: list[str] | None = None) -> int:
                 "responses": w["actions"], "server": ss, "server_cpu": round(cpu, 2),
                 "loadavg_before": load_before, "loadavg_after": loadavg(),
                 "sequence_mix": kinds, "connections": w["connections"], "wrk_threads": w["wrk_threads"],
-                "wrk_command": w["command"], "profile": str(prof) if prof else None,
+                "wrk_command": w["command"], "profile": str(prof) if prof else None, "gc": gc_seen,
                 # saturated: fell behind the schedule, or could not keep up, or failed calls
                 "saturated": bool(late_share > 0.01 or throughput < 0.95 * rate or errors > 0),
             }
             results.append(rec)
             print(f"rate {rate}: {throughput:.0f} req/s, p50 {rec['p50_ms']:.1f} p95 {rec['p95_ms']:.1f} "
                   f"p99 {rec['p99_ms']:.1f} ms, errors {errors}, late {late_share:.1%}, cpu {cpu:.2f}, "
-                  f"load {load_before:.2f}->{rec['loadavg_after']:.2f}", file=sys.stderr)
+                  f"load {load_before:.2f}->{rec['loadavg_after']:.2f}"
+                  + (f", gc max {gc_seen['max_ms']} ms ({gc_seen['full_passes']} full passes, "
+                     f"longest {gc_seen['full_max_ms']} ms)" if gc_seen else ""), file=sys.stderr)
             time.sleep(args.pause)
     finally:
         if server is not None:
