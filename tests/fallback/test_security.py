@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
 import httpx
 
@@ -61,6 +62,9 @@ def test_banned_word_bait_is_blocked_even_when_matched(start_server) -> None:  #
         assert "最低价" not in r["answer"]
 
 
+_TRACE_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
 def test_no_personal_data_in_json_logs_or_tables(start_server) -> None:  # type: ignore[no-untyped-def]
     rt, url = start_server()
     stream = io.StringIO()
@@ -93,4 +97,6 @@ def test_no_personal_data_in_json_logs_or_tables(start_server) -> None:  # type:
     for blob in (logs, tables):
         for v in values:
             assert v not in blob and v.replace(" ", "").replace("-", "") not in blob
-        assert not contains_pii(blob)
+        # trace ids are random hex, and about one in a thousand holds eleven digits that read as a
+        # mobile number (a flake seen in CI): they are ours, not the user's, so the scan skips them
+        assert not contains_pii(_TRACE_ID.sub("<trace>", blob))
