@@ -70,10 +70,6 @@ class GrowingFlatIndex:
         self._pos: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    @property
-    def dimension(self) -> int:
-        return self._dim
-
     def __len__(self) -> int:
         return len(self._pos)
 

@@ -100,7 +100,7 @@ class RepeatCache:
 
     Entries are kept as plain tuples of ints, floats and strings (and the query's vector), which the
     garbage collector stops tracking after they survive one pass; as ``KeyMatch`` objects, a full
-    cache of 10,000 entries was ~110,000 tracked objects, and every full collection walked them:
+    cache of 10,000 entries was ~120,000 tracked objects, and every full collection walked them:
     84 ms per pass in process, the serving P99's largest stall (docs/benchmarks.md, "Fifth round").
     A hit builds its ``KeyMatch`` list again (~10 small objects).
     """
