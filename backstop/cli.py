@@ -7,11 +7,11 @@ import typer
 
 def build_app() -> typer.Typer:
     """Build the root CLI: ``models``, service commands, ``mine`` and ``eval gating|mining|loop``."""
-    from backstop import db as db_cli
+    from backstop import loop_cli
+    from backstop import migrate as db_cli
     from fallback import cli as fallback_cli
     from fallback.drafting import cli as drafting_cli
     from mining import cli as mining_cli
-    from mining import loop_cli
     from models import cli as models_cli
 
     app = typer.Typer(

@@ -21,7 +21,7 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
 
 def _migrate_embedded(url: str) -> None:
     """Bring an embedded SQLite file made by an earlier release to the current schema (no-op otherwise)."""
-    from backstop.db import prepare_embedded  # the composition root owns the migrations
+    from backstop.migrate import prepare_embedded  # the composition root owns the migrations
 
     done = prepare_embedded(url)
     if done:
@@ -95,9 +95,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Fit the confidence calibration and thresholds for the configured embedder and save them."""
-        from fallback import calibration as cal_io
-        from fallback.datasets import DataFormatError, read_intents
-        from fallback.evaluation import evaluate_intents, fit_calibration
+        from fallback.core import calibration as cal_io
+        from fallback.evaluation.datasets import DataFormatError, read_intents
+        from fallback.evaluation.gating import evaluate_intents, fit_calibration
         from models.ports import embedder_identity
 
         emb = _embedder(embedder)
@@ -153,8 +153,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Replay a labelled file through index + gate; print one JSON object (precision, coverage, …)."""
-        from fallback.datasets import DataFormatError, IntentExample, PairExample, read_jsonl
-        from fallback.evaluation import evaluate_intents, evaluate_pairs
+        from fallback.evaluation.datasets import DataFormatError, IntentExample, PairExample, read_jsonl
+        from fallback.evaluation.gating import evaluate_intents, evaluate_pairs
 
         try:
             kind, rows = read_jsonl(data)
@@ -163,7 +163,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             raise typer.Exit(2) from e
         emb = _embedder(embedder)
         if kind == "intent":
-            from fallback import calibration as cal_io
+            from fallback.core import calibration as cal_io
             from models.ports import embedder_identity
 
             fixed = cal_io.load(embedder_identity(emb), data_dir=_settings().data_dir) if shipped else None

@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from fallback import calibration as calibration_io
-from fallback.answer_index import AnswerIndex
-from fallback.gating import Calibration
-from fallback.safety import Lexicon, SafetyPolicy
+from fallback.core import calibration as calibration_io
+from fallback.core.gating import Calibration
+from fallback.core.safety import Lexicon, SafetyPolicy
+from fallback.retrieval.answer_index import AnswerIndex
 from fallback.service import FallbackService
 from fallback.settings import Settings
 from fallback.store.db import Database

@@ -17,15 +17,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from fallback import gating
-from fallback.answer_index import AnswerIndex, use_one_search_thread
-from fallback.domain import Action, Decision, KeyMatch
-from fallback.gating import Calibration, Policy
-from fallback.grouping import BatchGrouping, CandidateGrouper
+from fallback.core import gating
+from fallback.core.domain import Action, Decision, KeyMatch
+from fallback.core.gating import Calibration, Policy
+from fallback.core.masking import mask, mask_mapping
+from fallback.core.normalize import cache_key, normalize
+from fallback.core.safety import SafetyPolicy, detect_injection
 from fallback.logs import new_trace_id, trace_id_var
-from fallback.masking import mask, mask_mapping
-from fallback.normalize import cache_key, normalize
-from fallback.safety import SafetyPolicy, detect_injection
+from fallback.retrieval.answer_index import AnswerIndex, use_one_search_thread
+from fallback.retrieval.grouping import BatchGrouping, CandidateGrouper
 from fallback.settings import Settings
 from fallback.store import answers as answers_repo
 from fallback.store import candidates as cand_repo

@@ -166,7 +166,7 @@ def export_kb_command(
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from mining.export.coze_kb import KnowledgeExportFailed, push_qa_pairs
+    from coze.knowledge_base import KnowledgeExportFailed, push_qa_pairs
     from mining.settings import MiningSettings
     from mining.sources import load_active_answers
 

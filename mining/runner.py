@@ -12,11 +12,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from coze.intent_pack import write_pack_csv, write_pack_json
 from mining.build import build_generator, build_mining_embedder, build_pipeline
 from mining.cache import CachedEmbedder, EmbeddingCache
 from mining.domain import ExistingIntent, MiningResult
 from mining.ensemble import ConcatEmbedder
-from mining.export.pack import write_pack_csv, write_pack_json
 from mining.lock import RunLock
 from mining.ports import Progress, no_progress
 from mining.report import write_report

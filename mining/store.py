@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Engine, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from coze.intent_pack import intent_entry
 from fallback.store.base import Base, UTCDateTime, utcnow
 from mining.domain import MiningResult
-from mining.export.pack import intent_entry
 
 
 class MiningRun(Base):

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 
 from fallback.api import errors, ops, review, webhook
 from fallback.api.body import read_body, replay
+from fallback.api.dispatch import Dispatcher
 from fallback.api.fastpath import WebhookFastPath
-from fallback.dispatch import Dispatcher
-from fallback.heap import frozen_heap
-from fallback.ratelimit import RateLimiter
+from fallback.api.heap import frozen_heap
+from fallback.api.ratelimit import RateLimiter
 from fallback.runtime import Runtime, build_runtime
 from fallback.settings import Settings
 

@@ -17,7 +17,7 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select, text
 
-from fallback.heap import GcPauses
+from fallback.api.heap import GcPauses
 from fallback.store import audit
 from fallback.store.schema import Candidate, DraftJob, Event
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from fallback.api.auth import AdminDep, ReviewerDep, end_session, start_session
 from fallback.api.deps import RuntimeDep
-from fallback.masking import mask
-from fallback.normalize import normalize
+from fallback.core.masking import mask
+from fallback.core.normalize import normalize
 from fallback.runtime import Runtime
 from fallback.store import answers as answers_repo
 from fallback.store import review as review_repo

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from fallback.api.deps import RuntimeDep, ServiceAuth
+from fallback.api.dispatch import Dispatcher, wait_for
 from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
-from fallback.dispatch import Dispatcher, wait_for
 from fallback.logs import new_trace_id
 from fallback.runtime import Runtime
 from fallback.service import FallbackRequest, FallbackResult
@@ -82,7 +82,7 @@ def _handoff(rt: Runtime, reason: str) -> FallbackOut:
 @router.get("/v1/coze-plugin.json", include_in_schema=False)
 def coze_plugin(request: Request, rt: RuntimeDep) -> dict[str, object]:
     """The OpenAPI 3.0 spec to import into Coze as a plugin (see docs/coze.md)."""
-    from fallback.api.coze_spec import coze_plugin_spec
+    from coze.plugin_spec import coze_plugin_spec
 
     base = rt.settings.server.public_url or str(request.base_url).rstrip("/")
     return coze_plugin_spec(base)

@@ -2,7 +2,7 @@
 
 * :mod:`fallback.drafting.prompt`: the prompt (pure).
 * :mod:`fallback.drafting.checks`: post-checks on a draft (pure, similarity injected).
-* :mod:`fallback.drafting.queue`: the ``draft_jobs`` queue (leases, retries, dead letters).
+* :mod:`fallback.drafting.jobs`: the ``draft_jobs`` queue (leases, retries, dead letters).
 * :mod:`fallback.drafting.worker`: the worker and its thread pool (:func:`start_in_process`).
 * :mod:`fallback.drafting.cli`: ``backstop worker``.
 

@@ -36,7 +36,7 @@ Similarity = Callable[[str, Sequence[str]], float]
 
 
 class Lexicons(Protocol):
-    """The two look-ups of :class:`fallback.safety.SafetyPolicy` the checks use."""
+    """The two look-ups of :class:`fallback.core.safety.SafetyPolicy` the checks use."""
 
     def banned_terms(self, answer: str) -> list[str]: ...
 
@@ -229,7 +229,7 @@ def check_draft(
         references: The reference answers' texts the draft was grounded on.
         evidence: Everything else the customer or the bot told us: query, history turns and slot
             values (references are added to it for the number check).
-        lexicons: Banned and risk term look-ups (a :class:`fallback.safety.SafetyPolicy`).
+        lexicons: Banned and risk term look-ups (a :class:`fallback.core.safety.SafetyPolicy`).
         similarity: ``similarity(draft, references)``, the highest cosine; not called when there
             are no references or the draft is empty.
         max_chars: Longest acceptable draft.

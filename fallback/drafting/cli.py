@@ -33,9 +33,9 @@ def register(app: typer.Typer) -> None:
         grace: float = typer.Option(30.0, min=0, help="Seconds to finish drafts in progress on SIGTERM."),
     ) -> None:
         """Draft answers for review candidates from the database queue (several workers may run)."""
-        from fallback.drafting.queue import DraftQueue
+        from fallback.core.safety import SafetyPolicy
+        from fallback.drafting.jobs import DraftQueue
         from fallback.drafting.worker import DraftWorker, WorkerPool, embedder_similarity, new_worker_id
-        from fallback.safety import SafetyPolicy
         from fallback.settings import load_settings
         from fallback.store.db import Database
         from models.factory import build_embedder, build_generator

@@ -1,6 +1,6 @@
 """The drafting worker: claim a job, build the prompt, generate, check, store; and its thread pool.
 
-Two ways to run it, both over the same durable queue (:mod:`fallback.drafting.queue`):
+Two ways to run it, both over the same durable queue (:mod:`fallback.drafting.jobs`):
 
 * in the API process (the embedded default): :func:`start_in_process` starts a background pool
   of ``drafting.concurrency`` threads; the webhook only inserts a ``draft_jobs`` row and never
@@ -29,8 +29,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from fallback.drafting.checks import Lexicons, Similarity, check_draft
+from fallback.drafting.jobs import ClaimedJob, DraftOutcome, DraftQueue
 from fallback.drafting.prompt import Reference, build_messages
-from fallback.drafting.queue import ClaimedJob, DraftOutcome, DraftQueue
 from fallback.settings import DraftingSettings
 from fallback.store.db import Database, ProcessLease
 from fallback.store.schema import Answer, Candidate
@@ -149,7 +149,7 @@ class DraftWorker:
     Args:
         db: The database.
         generator: Writes the drafts.
-        lexicons: Banned and risk terms (a :class:`fallback.safety.SafetyPolicy`).
+        lexicons: Banned and risk terms (a :class:`fallback.core.safety.SafetyPolicy`).
         similarity: For the grounding score (see :func:`embedder_similarity`).
         settings: ``references_k``, ``history_turns``, ``max_draft_chars`` and the queue settings.
         max_new_tokens: Passed to the generator.

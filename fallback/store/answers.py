@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from fallback.domain import AnswerCandidate
+from fallback.core.domain import AnswerCandidate
 from fallback.store import audit
 from fallback.store.prepared import Prepared, Tx
 from fallback.store.schema import Answer, AnswerKey

@@ -1,4 +1,4 @@
-"""Tables. Every text column that holds customer input holds it *masked* (see ``fallback.masking``)."""
+"""Tables. Every text column that holds customer input holds it *masked* (see ``fallback.core.masking``)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ from fastapi.responses import RedirectResponse
 from fallback.api.auth import ReviewerDep, end_session, session_user, start_session
 from fallback.api.deps import RuntimeDep
 from fallback.store import users as users_repo
-from fallback.web import dashboard, library, queue
+from fallback.web import dashboard, library
+from fallback.web import review_queue as queue
 from fallback.web.i18n import LANGS, translator
 from fallback.web.render import (
     LANG_COOKIE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic import command
 
-from backstop.db import alembic_config, upgrade
+from backstop.migrate import alembic_config, upgrade
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -64,7 +64,7 @@ def test_embedded_file_from_an_earlier_release_is_migrated_in_place(tmp_path) ->
     """A var/backstop.db made by create_all before 0002 (no alembic_version) is stamped, then upgraded."""
     from sqlalchemy import create_engine, inspect, text
 
-    from backstop.db import prepare_embedded
+    from backstop.migrate import prepare_embedded
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0001")

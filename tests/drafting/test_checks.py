@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from fallback.core.safety import SafetyPolicy
 from fallback.drafting.checks import check_draft, extract_quantities, unsupported_quantities
 from fallback.drafting.worker import embedder_similarity
-from fallback.safety import SafetyPolicy
 from tests.drafting import REFUND_A, SHIP_A
 
 SAFETY = SafetyPolicy.load()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fallback.core.masking import contains_pii, mask
 from fallback.drafting.prompt import SYSTEM_POLICY, Reference, build_messages, render_slots
-from fallback.masking import contains_pii, mask
 from tests.drafting import REFUND_A, REFUND_Q, SHIP_A, SHIP_Q
 
 REFS = [Reference(7, 0.8731, REFUND_Q, REFUND_A), Reference(9, 0.61, SHIP_Q, SHIP_A)]

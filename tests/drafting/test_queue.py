@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from fallback.drafting.queue import DraftOutcome, DraftQueue, backoff_delay
+from fallback.core.safety import SafetyPolicy
+from fallback.drafting.jobs import DraftOutcome, DraftQueue, backoff_delay
 from fallback.drafting.worker import DraftWorker
-from fallback.safety import SafetyPolicy
 from fallback.settings import DraftingSettings
 from fallback.store.db import Database
 from fallback.store.schema import Candidate, DraftJob

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from fallback.drafting.queue import DraftQueue
+from fallback.core.masking import contains_pii, mask
+from fallback.core.safety import SafetyPolicy
+from fallback.drafting.jobs import DraftQueue
 from fallback.drafting.worker import DraftWorker, embedder_similarity, enrich_suggestions, start_in_process
-from fallback.masking import contains_pii, mask
 from fallback.runtime import Runtime, build_runtime
-from fallback.safety import SafetyPolicy
 from fallback.service import FallbackRequest
 from fallback.settings import DraftingSettings, Settings
 from fallback.store.db import Database

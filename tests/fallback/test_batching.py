@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from fallback.dispatch import Dispatcher
+from fallback.api.dispatch import Dispatcher
 from fallback.runtime import build_runtime
 from fallback.service import FallbackRequest, FallbackResult
 from fallback.store.schema import Candidate, Event

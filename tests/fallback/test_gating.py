@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fallback.domain import Action, AnswerCandidate, Features, KeyMatch, Ranked
-from fallback.gating import Calibration, Policy, decide, numbers_conflict, rank
+from fallback.core.domain import Action, AnswerCandidate, Features, KeyMatch, Ranked
+from fallback.core.gating import Calibration, Policy, decide, numbers_conflict, rank
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 # identity-like calibration: confidence = sigmoid(40 * (top_score - 0.9)); the other features are ignored

@@ -1,4 +1,4 @@
-"""The serving process keeps its startup heap out of the collector's full passes (fallback/heap.py)."""
+"""The serving process keeps its startup heap out of the collector's full passes (fallback/api/heap.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fallback.api.app import create_app
-from fallback.heap import frozen_heap
+from fallback.api.heap import frozen_heap
 from fallback.runtime import build_runtime
 from fallback.settings import ServerSettings
 from models.errors import EmbeddingFailed

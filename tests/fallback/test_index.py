@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fallback.index import FaissIndex, GrowingFlatIndex
+from fallback.retrieval.faiss_index import FaissIndex, GrowingFlatIndex
 
 
 def _unit(rng: np.random.Generator, n: int, dim: int = 16) -> np.ndarray:

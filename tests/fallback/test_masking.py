@@ -1,4 +1,4 @@
-"""Tests for fallback.masking: typed placeholders for personal data, order numbers kept as slots."""
+"""Tests for fallback.core.masking: typed placeholders for personal data, order numbers kept as slots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fallback.masking import PLACEHOLDERS, contains_pii, mask, mask_mapping
+from fallback.core.masking import PLACEHOLDERS, contains_pii, mask, mask_mapping
 
 
 # Independent helpers (not the module's own code) that make synthetic but valid numbers.

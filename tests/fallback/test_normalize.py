@@ -1,4 +1,4 @@
-"""Tests for fallback.normalize: width/case/space folding and the exact-repeat cache key."""
+"""Tests for fallback.core.normalize: width/case/space folding and the exact-repeat cache key."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from fallback.normalize import cache_key, normalize
+from fallback.core.normalize import cache_key, normalize
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import gc
 
 import numpy as np
 
-from fallback.domain import KeyMatch
+from fallback.core.domain import KeyMatch
 from fallback.service import RepeatCache
 
 

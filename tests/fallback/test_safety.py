@@ -1,4 +1,4 @@
-"""Tests for fallback.safety: risk topics, banned (广告法) wording and prompt-injection heuristics."""
+"""Tests for fallback.core.safety: risk topics, banned (广告法) wording and prompt-injection heuristics."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fallback.safety import BANNED_RESOURCE, RISK_RESOURCE, Lexicon, SafetyPolicy, detect_injection
+from fallback.core.safety import BANNED_RESOURCE, RISK_RESOURCE, Lexicon, SafetyPolicy, detect_injection
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import logging
 
 import httpx
 
+from fallback.core.masking import contains_pii
 from fallback.logs import JsonFormatter
-from fallback.masking import contains_pii
 from fallback.store import answers as answers_repo
 from tests.fallback.conftest import call, text_dump, without_trace_ids
 

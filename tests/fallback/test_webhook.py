@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from fallback.masking import contains_pii
+from fallback.core.masking import contains_pii
 from fallback.store.schema import Candidate, Event
 from tests.fallback.conftest import TOKENS, call, text_dump, without_trace_ids
 

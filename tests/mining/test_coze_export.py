@@ -11,15 +11,15 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from fallback.store.base import Base
-from fallback.store.schema import Answer
-from mining.export.coze_kb import (
+from coze.knowledge_base import (
     CozeKnowledgeBase,
     KnowledgeExportFailed,
     QAPair,
     parse_document_name,
     push_qa_pairs,
 )
+from fallback.store.base import Base
+from fallback.store.schema import Answer
 from mining.settings import CozeSettings
 from tests.mining.fake_coze import FakeCozeServer
 from tests.mining.mining_app import build_app

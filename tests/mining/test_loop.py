@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fallback.datasets import read_jsonl
-from mining.loop import LoopOptions, simulate
+from backstop.loop import LoopOptions, simulate
+from fallback.evaluation.datasets import read_jsonl
 from tests.conftest import shared_dataset
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from coze.intent_pack import PACK_CSV_COLUMNS, intent_pack, write_pack_csv, write_pack_json
 from mining.domain import CandidateIntent, EntitySuggestion, MiningResult, Overlap, Utterance
-from mining.export.pack import PACK_CSV_COLUMNS, intent_pack, write_pack_csv, write_pack_json
 from mining.report import render_report
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from fallback.domain import KeyMatch
-from fallback.index import FaissIndex, IndexCorrupt, IndexKind
+from fallback.core.domain import KeyMatch
+from fallback.retrieval.faiss_index import FaissIndex, IndexCorrupt, IndexKind
 from fallback.settings import IndexSettings
 from fallback.store import answers as answers_repo
 from fallback.store import audit

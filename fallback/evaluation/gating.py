@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from fallback import gating
-from fallback.answer_index import AnswerIndex
-from fallback.datasets import OOS, IntentExample, PairExample
-from fallback.domain import Action, AnswerCandidate, Ranked
-from fallback.gating import Calibration, Policy
+from fallback.core import gating
+from fallback.core.domain import Action, AnswerCandidate, Ranked
+from fallback.core.gating import Calibration, Policy
+from fallback.evaluation.datasets import OOS, IntentExample, PairExample
+from fallback.retrieval.answer_index import AnswerIndex
 from fallback.settings import IndexSettings
 from fallback.store import answers as answers_repo
 from fallback.store.db import Database
@@ -204,7 +204,7 @@ def fit_calibration(
 
 
 def _feat(row: np.ndarray) -> Any:
-    from fallback.domain import Features
+    from fallback.core.domain import Features
 
     top, margin, vote, sharp, support = (float(v) for v in row[:5])
     return Features(top, margin, vote, sharp, support)

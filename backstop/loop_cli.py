@@ -29,9 +29,9 @@ def register(eval_app: typer.Typer) -> None:
     ) -> None:
         """Replay the file as N days of traffic through the real app, reviewer and nightly mining;
         print one JSON object (final_coverage, wrong_answer_rate, days_to_97, review_actions, per_day)."""
-        from fallback.datasets import read_jsonl
-        from mining.loop import LoopOptions, simulate
-        from mining.loop import plot as plot_result
+        from backstop.loop import LoopOptions, simulate
+        from backstop.loop import plot as plot_result
+        from fallback.evaluation.datasets import read_jsonl
         from models.factory import build_embedder
         from models.settings import EmbedderSettings
 

@@ -1,4 +1,4 @@
-"""Loading and saving per-embedder calibrations (JSON). Fitting lives in ``fallback.evaluation``."""
+"""Loading and saving per-embedder calibrations (JSON). Fitting lives in ``fallback.evaluation.gating``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 
-from fallback.gating import Calibration
+from fallback.core.gating import Calibration
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def load(identity: str, *, explicit: Path | None = None, data_dir: Path | None =
             if model_key(cal.embedder) != key:
                 raise ValueError(f"calibration {path} is for {cal.embedder}, not {identity}")
             return cal
-    bundled = resources.files("fallback.calibrations").joinpath(f"{key}.json")
+    bundled = resources.files("fallback.core.calibrations").joinpath(f"{key}.json")
     if bundled.is_file():
         return from_json(bundled.read_text(encoding="utf-8"))
     log.warning("calibration.missing embedder=%s using=conservative", identity)

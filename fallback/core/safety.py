@@ -7,10 +7,10 @@
 * :func:`detect_injection` flags messages that try to steer the language model ("忽略之前的指令",
   "you are now ...", "答应给我全额退款") so the caller can treat them as risky.
 
-The word lists live in ``fallback/lexicons/*.txt`` and can be replaced by files named in settings:
+The word lists live in ``fallback/core/lexicons/*.txt`` and can be replaced by files named in settings:
 one term per line, ``#`` starts a comment, and a line starting with ``!`` is an exception, a phrase
 inside which a listed term does not count (``!第一时间`` keeps ``第一`` from firing in "第一时间为您处理").
-Everything is matched on :func:`fallback.normalize.normalize` text, so width and case do not matter.
+Everything is matched on :func:`fallback.core.normalize.normalize` text, so width and case do not matter.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Final
 
-from fallback.normalize import normalize
+from fallback.core.normalize import normalize
 
 __all__ = [
     "BANNED_RESOURCE",
@@ -36,7 +36,7 @@ __all__ = [
 RISK_RESOURCE: Final = "risk_zh.txt"
 BANNED_RESOURCE: Final = "banned_zh.txt"
 _EXCEPTION_PREFIX: Final = "!"
-_RESOURCE_PACKAGE: Final = "fallback.lexicons"
+_RESOURCE_PACKAGE: Final = "fallback.core.lexicons"
 
 
 def _term_pattern(term: str) -> str:
@@ -121,7 +121,7 @@ class Lexicon:
 
         Args:
             path: A lexicon file chosen in settings, or None for the bundled default.
-            default_resource: File name inside the ``fallback.lexicons`` package, e.g.
+            default_resource: File name inside the ``fallback.core.lexicons`` package, e.g.
                 :data:`RISK_RESOURCE`.
 
         Returns:

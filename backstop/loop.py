@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from fallback.datasets import OOS, IntentExample
-from fallback.masking import mask
-from fallback.normalize import normalize
+from fallback.core.masking import mask
+from fallback.core.normalize import normalize
+from fallback.evaluation.datasets import OOS, IntentExample
 from models.ports import Embedder
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from fallback.index import GrowingFlatIndex
+from fallback.retrieval.faiss_index import GrowingFlatIndex
 from fallback.store import candidates as cand_repo
 from fallback.store.db import Database
 from models.ports import Embedder, Vectors

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from fallback.domain import Action, AnswerCandidate, Decision, Features, KeyMatch, Ranked
+from fallback.core.domain import Action, AnswerCandidate, Decision, Features, KeyMatch, Ranked
 
 
 @dataclass(frozen=True)

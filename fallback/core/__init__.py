@@ -1,0 +1,1 @@
+"""The pure core: domain types, the gating policy, masking, normalisation, safety rules."""

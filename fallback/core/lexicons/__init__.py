@@ -1,0 +1,1 @@
+"""Bundled lexicon data files (one term per line); loaded by :mod:`fallback.core.safety`."""

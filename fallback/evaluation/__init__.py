@@ -1,0 +1,1 @@
+"""Offline evaluation of the gate on labelled data (intent and pair files)."""

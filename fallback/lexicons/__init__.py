@@ -1,1 +1,0 @@
-"""Bundled lexicon data files (one term per line); loaded by :mod:`fallback.safety`."""

@@ -1,0 +1,1 @@
+"""Retrieval adapters: FAISS indexes, the approved-answer index, candidate grouping."""

@@ -1,1 +1,0 @@
-"""Exports: the Coze intent pack (JSON/CSV, applied by a person) and approved Q&A to a Coze knowledge base."""
