@@ -151,6 +151,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             help="Apply the embedder's shipped calibration "
             "instead of fitting one on the file's val/dev split.",
         ),
+        scorer: str = typer.Option(
+            "learned",
+            help="learned: the per-shop classifier (the k-NN vote's figures under 'vote'); vote: vote only.",
+        ),
     ) -> None:
         """Replay a labelled file through index + gate; print one JSON object (precision, coverage, …)."""
         from fallback.evaluation.datasets import DataFormatError, IntentExample, PairExample, read_jsonl
@@ -161,6 +165,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         except DataFormatError as e:
             err.print(f"[red]{e}[/]")
             raise typer.Exit(2) from e
+        if scorer not in ("learned", "vote"):
+            err.print(f"[red]--scorer must be 'learned' or 'vote', not {scorer!r}[/]")
+            raise typer.Exit(2)
         emb = _embedder(embedder)
         if kind == "intent":
             from fallback.core import calibration as cal_io
@@ -175,6 +182,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                 seed=seed,
                 curve=curve,
                 calibration=fixed,
+                scorer=scorer,
                 progress=lambda m: err.print(f"[dim]{m}[/]"),
             )
         else:

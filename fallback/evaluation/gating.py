@@ -106,6 +106,7 @@ class IntentBench:
                 out[a.id] = label
             return out
 
+        self.by_label = by_label
         self.label_of: dict[int, str] = self.db.run(create_answers)
         self.index = AnswerIndex(embedder, self.db, workdir / "index", IndexSettings())
         self.index.open()
@@ -273,10 +274,13 @@ def evaluate_intents(
     progress: Progress = lambda _m: None,
     varied_keys: bool = False,
     calibration: Calibration | None = None,
+    scorer: str = "vote",
 ) -> tuple[dict[str, Any], Calibration, Replay]:
     """The ``eval gating`` figures for an intent file (see module docstring).
 
     With ``calibration`` given (e.g. the bundled one), nothing is fitted: it is applied as shipped.
+    ``scorer="learned"`` also trains the learned scorer on the index split (``fallback.evaluation.learned``)
+    and reports its figures at the top level, the vote's under ``"vote"``.
     """
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="backstop-eval-") as tmp:
@@ -310,6 +314,15 @@ def evaluate_intents(
                 parts.append((gate_metrics(_subset(test, ~fit_mask), cal, policy), int((~fit_mask).sum())))
             metrics = _pool(parts)
             cal = fit_calibration([test], identity, target_precision=target_precision, source="test (pooled)")
+        learned = None
+        if scorer == "learned" and calibration is None:
+            from fallback.evaluation.learned import evaluate_learned
+
+            progress("training the learned scorer on the approved keys")
+            calib = bench.split(bench.calib_split, limit, seed) if bench.calib_split else []
+            learned = evaluate_learned(
+                bench, bench.split(bench.test_split, limit, seed), calib, targets=(target_precision,)
+            )
         bench.db.dispose()
     top1 = float(test.correct[test.in_scope].mean()) if test.in_scope.any() else 0.0
     out: dict[str, Any] = {
@@ -330,7 +343,25 @@ def evaluate_intents(
     }
     if curve:
         out["curve"] = sweep(test, cal, min_confidence)
+    if learned is not None:
+        _with_learned(out, learned, target_precision)
+    out["seconds"] = round(time.perf_counter() - started, 1)
     return out, cal, cal_replay
+
+
+def _with_learned(out: dict[str, Any], learned: dict[str, Any], target: float) -> None:
+    """Add the learned scorer's figures; its figures at ``target`` become the top-level ones."""
+    kept = ("precision", "coverage", "oos_recall", "threshold", "answered", "wrong", "correct_coverage",
+            "calibration")
+    out["vote"] = {k: out[k] for k in kept}
+    out["learned"] = learned
+    at = learned["coverage_at_precision"][str(target)]
+    out.update({k: at[k] for k in ("precision", "coverage", "oos_recall", "answered", "wrong")})
+    out["threshold"] = at["threshold"]
+    out["correct_coverage"] = round(at["coverage"] * at["precision"], 4)
+    out["calibration"] = learned["calibrated_on"]
+    out["scorer"] = "learned"
+
 
 
 def _subset(r: Replay, mask: np.ndarray) -> Replay:
