@@ -19,6 +19,7 @@ PACK_CSV_COLUMNS = (
     "overlap",
     "size",
     "volume",
+    "display_name",
 )
 
 
@@ -26,6 +27,7 @@ def intent_entry(intent: CandidateIntent) -> dict[str, Any]:
     """One intent in the pack's shape (what a person types into Coze's intent-recognition node)."""
     return {
         "intent_name": intent.name,
+        "display_name": intent.display_name,
         "description": intent.description,
         "examples": list(intent.examples),
         "entities": [{"name": e.name, "pattern": e.pattern, "required": e.required} for e in intent.entities],
@@ -72,6 +74,7 @@ def write_pack_csv(intents: Sequence[CandidateIntent], path: Path) -> Path:
                         "overlap": intent.overlap.label,
                         "size": intent.size,
                         "volume": intent.volume,
+                        "display_name": intent.display_name,
                     }
                 )
     return path

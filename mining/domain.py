@@ -72,11 +72,16 @@ class Overlap:
 
 @dataclass(frozen=True)
 class IntentName:
-    """A ``domain.action`` name with a one-line description and how it was found."""
+    """A ``domain.action`` name with a one-line description, a display name and how it was found.
+
+    ``display_name`` is what a person reads (Chinese for Chinese traffic: 退款进度查询); ``name`` is the
+    ASCII id Coze and the overlap check use.
+    """
 
     name: str
     description: str
     source: Literal["llm", "lexicon", "keywords"]
+    display_name: str = ""
 
 
 @dataclass
@@ -94,6 +99,8 @@ class CandidateIntent:
     entities: list[EntitySuggestion] = field(default_factory=list)
     slot_filling_prompt: str = ""
     overlap: Overlap = field(default_factory=lambda: Overlap("new"))
+    #: What a person reads (退款进度查询), built from the cluster's key phrases; unique in a run.
+    display_name: str = ""
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -47,14 +48,58 @@ LEXICON: tuple[LexiconEntry, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Aspect:
+    """What about an intent family the customers ask: a finer action than the family's own name.
+
+    ``slug`` extends or replaces the action of a ``domain.action`` name (``logistics.delay`` instead of
+    the generic ``logistics.inquiry``); ``gloss`` ends the Chinese display name (退款 + 进度查询).
+    """
+
+    slug: str
+    triggers: tuple[str, ...]
+    gloss: str
+
+
+#: Question cues, most specific first. A cue counts when it appears in enough of a cluster's texts.
+ASPECTS: tuple[Aspect, ...] = (
+    Aspect("complaint", ("投诉", "举报", "差评", "complain"), "投诉"),
+    Aspect("compensation", ("赔偿", "赔付", "理赔", "compensat"), "赔偿"),
+    Aspect("courier", ("快递员", "快递小哥", "派件员", "配送员", "骑手", "courier"), "快递员问题"),
+    Aspect("lost", ("丢件", "丢了", "丢失", "弄丢", "lost"), "丢失处理"),
+    Aspect("delay", ("催", "太慢", "好慢", "延迟", "不动", "不更新", "delay"), "延误催促"),
+    Aspect("failure", ("失败", "不了", "用不了", "报错", "异常", "fail", "error"), "异常处理"),
+    Aspect(
+        "progress",
+        ("进度", "多久", "几天", "什么时候", "何时", "还没到", "没到账", "到账", "到哪", "when", "how long"),
+        "进度查询",
+    ),
+    Aspect("fee", ("多少钱", "费用", "收费", "手续费", "fee", "cost"), "费用咨询"),
+    Aspect("how_to", ("怎么", "如何", "怎样", "流程", "步骤", "操作", "how"), "操作方法"),
+    Aspect("where", ("在哪", "哪里", "哪儿", "位置", "where"), "位置查询"),
+)
+
+#: Lexicon names too broad to stand alone when the members say more (``logistics.inquiry``).
+GENERIC_ACTIONS = ("inquiry",)
+#: The action a cue gives a generic family, where the cue's own slug reads oddly there.
+ASPECT_ACTIONS = {("logistics", "progress"): "tracking"}
+
+
 def single_char_triggers(lexicon: Iterable[LexiconEntry] = LEXICON) -> frozenset[str]:
     """Triggers of one CJK character (码, 券, 贵) that a tokenizer must not drop."""
     return frozenset(t for e in lexicon for t in e.triggers if len(t) == 1)
 
 
 def _hits(trigger: str, token: str) -> bool:
-    # English triggers match word starts only ("ship" -> "shipping", not "relationship")
-    return token.startswith(trigger) if trigger.isascii() else trigger in token
+    # English triggers match word starts only ("ship" -> "shipping", not "relationship"); a one-character
+    # Chinese trigger only the token itself (码 is a size, 号码 is not)
+    if trigger.isascii():
+        return token.startswith(trigger)
+    return trigger == token if len(trigger) == 1 else trigger in token
+
+
+#: Only a cluster's first keywords choose its lexicon family (the tail is too noisy).
+MATCH_KEYWORDS = 5
 
 
 def match_entry(
@@ -63,13 +108,40 @@ def match_entry(
     """The entry whose triggers carry the most keyword weight (``None`` when no trigger appears).
 
     A Chinese trigger matches a keyword that contains it (``退款`` matches ``退款单``), an English one a
-    keyword that starts with it; ties go to the entry
+    keyword that starts with it, a one-character one (码) only that token; only the first
+    ``MATCH_KEYWORDS`` keywords count; ties go to the entry
     listed first, which puts the more specific families (refund, return) before the broad ones.
     """
     best: LexiconEntry | None = None
     best_score = 0.0
+    keywords = keywords[:MATCH_KEYWORDS]
     for entry in lexicon:
         score = sum(w for token, w in keywords if any(_hits(t, token) for t in entry.triggers))
         if score > best_score:
             best, best_score = entry, score
     return best
+
+
+def _says(cue: str, text: str) -> bool:
+    # English cues match whole words ("how" not in "show"); Chinese ones anywhere
+    if cue.isascii():
+        return re.search(rf"\b{re.escape(cue)}", text) is not None
+    return cue in text
+
+
+def aspect_shares(texts: Sequence[str], aspects: Sequence[Aspect] = ASPECTS) -> list[tuple[Aspect, float]]:
+    """Each aspect with the share of ``texts`` that contain one of its cues, most frequent first.
+
+    Ties keep the order of ``aspects`` (the more specific cues are listed first).
+    """
+    if not texts:
+        return []
+    lowered = [t.lower() for t in texts]
+    shares = []
+    for aspect in aspects:
+        hits = sum(1 for t in lowered if any(_says(cue, t) for cue in aspect.triggers))
+        if hits:
+            shares.append((aspect, hits / len(lowered)))
+    order = {a.slug: i for i, a in enumerate(aspects)}
+    shares.sort(key=lambda item: (-item[1], order[item[0].slug]))
+    return shares

@@ -37,6 +37,8 @@ from models.ports import Embedder, embedder_identity, l2_normalise
 
 #: Tokens per intent that the overlap check compares (Jaccard of these sets).
 PROFILE_TOKENS = 15
+#: Member texts a namer reads per cluster (the most asked first): enough for cues, bounded at 1M rows.
+NAMING_TEXTS = 300
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,8 @@ class MiningPipeline:
         self.embedder = embedder
         self.reducer = reducer or UmapReducer(seed=self.options.seed)
         self.clusterer = clusterer or HdbscanClusterer()
-        self.namer = namer or KeywordNamer()
         self.tokenizer = tokenizer or JiebaTokenizer(keep=single_char_triggers())
+        self.namer = namer or KeywordNamer(tokenizer=self.tokenizer)
         self.map_reducer = map_reducer or PcaReducer(2, seed=self.options.seed)
 
     def describe(self) -> dict[str, object]:
@@ -239,7 +241,8 @@ class MiningPipeline:
             c: [utterances[i].text for i in self._representatives(space, members[c], raw)] for c in ids
         }
         words = {c: [k for k, _ in keywords.get(c, [])] for c in ids}
-        names = make_unique(self.namer.name_clusters([ClusterView(c, words[c], examples[c]) for c in ids]))
+        views = [ClusterView(c, words[c], examples[c], _frequent(texts[c], counts[c])) for c in ids]
+        names = make_unique(self.namer.name_clusters(views))
         profiles = [
             IntentProfile(
                 name=names[n].name,
@@ -271,6 +274,7 @@ class MiningPipeline:
                     entities=entities,
                     slot_filling_prompt=slot_filling_prompt(entities),
                     overlap=overlaps[n],
+                    display_name=names[n].display_name,
                 )
             )
         return intents
@@ -316,6 +320,12 @@ class MiningPipeline:
                 )
             )
         return profiles
+
+
+def _frequent(texts: Sequence[str], counts: Sequence[int], limit: int = NAMING_TEXTS) -> list[str]:
+    """The ``limit`` most asked texts of a cluster (ties in input order): what its name must say."""
+    order = sorted(range(len(texts)), key=lambda i: -counts[i])[:limit]
+    return [texts[i] for i in order]
 
 
 def _action(keywords: Sequence[tuple[str, float]]) -> str | None:

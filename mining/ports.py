@@ -47,6 +47,8 @@ class ClusterView:
     cluster_id: int
     keywords: Sequence[str]
     examples: Sequence[str]
+    #: Member texts (the most frequent first, capped), for key phrases and question cues.
+    texts: Sequence[str] = ()
 
 
 @runtime_checkable

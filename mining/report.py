@@ -87,7 +87,8 @@ def render_report(result: MiningResult, *, meta: Mapping[str, Any] | None = None
     for intent in result.intents:
         kind = intent.overlap.kind
         rows.append(
-            f"<tr><td>{intent.cluster_id}</td><td><code>{e(intent.name)}</code></td>"
+            f"<tr><td>{intent.cluster_id}</td><td><b>{e(intent.display_name)}</b><br>"
+            f"<code>{e(intent.name)}</code></td>"
             f"<td>{e(intent.description)}</td><td>{intent.size}</td><td>{intent.volume}</td>"
             f"<td class='{kind}'>{e(intent.overlap.label)}<br><span class='muted'>"
             f"J={intent.overlap.jaccard:.2f} cos={intent.overlap.cosine:.2f}</span></td></tr>"
@@ -97,7 +98,8 @@ def render_report(result: MiningResult, *, meta: Mapping[str, Any] | None = None
         examples = "".join(f"<li>{e(x)}</li>" for x in intent.examples)
         entities = ", ".join(f"{e(x.name)}{' (required)' if x.required else ''}" for x in intent.entities)
         details.append(
-            f"<details><summary>#{intent.cluster_id} {e(intent.name)} — {intent.volume} queries, "
+            f"<details><summary>#{intent.cluster_id} {e(intent.display_name)} <code>{e(intent.name)}</code>"
+            f" — {intent.volume} queries, "
             f"<span class='{intent.overlap.kind}'>{e(intent.overlap.label)}</span></summary>"
             f"<p>{e(intent.description)}</p><p class='muted'>keywords: {e('、'.join(intent.keywords))}</p>"
             f"<p>entities: {entities or '—'}<br>slot filling: {e(intent.slot_filling_prompt) or '—'}</p>"

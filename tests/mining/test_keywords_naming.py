@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from mining.domain import IntentName
 from mining.keywords import JiebaTokenizer, class_tfidf
 from mining.lexicon import single_char_triggers
 from mining.naming import KeywordNamer, LlmNamer, is_valid_name, make_unique, parse_name
@@ -35,7 +36,7 @@ def test_class_tfidf_ranks_the_distinctive_words_first() -> None:
     ("texts", "expected"),
     [
         (REFUND, "order.refund"),
-        (LOGISTICS, "logistics.inquiry"),
+        (LOGISTICS, "logistics.tracking"),  # the generic logistics.inquiry, made specific by 到哪/还没到
         (COUPON, "promotion.coupon"),
         (SIZE, "product.size"),
     ],
@@ -119,6 +120,52 @@ def test_llm_namer_uses_valid_answers_and_falls_back_otherwise() -> None:
     assert [(n.name, n.source) for n in names] == [
         ("order.refund_progress", "llm"),
         ("promotion.coupon", "lexicon"),
-        ("logistics.inquiry", "lexicon"),
+        ("logistics.tracking", "lexicon"),
     ]
+    assert names[0].display_name  # the LLM gave none: the keyword namer's display name stands in
+    assert names[1].display_name.startswith("优惠券")
     assert REFUND[0] in generator.prompts[0][1].content
+
+
+def named_clusters(groups: list[list[str]]) -> list[IntentName]:
+    docs = {i: [(t, 1) for t in texts] for i, texts in enumerate(groups)}
+    keywords = class_tfidf(docs, TOKENIZER)
+    views = [ClusterView(i, [k for k, _ in keywords[i]], texts[:20], texts) for i, texts in enumerate(groups)]
+    return make_unique(KeywordNamer(tokenizer=TOKENIZER).name_clusters(views))
+
+
+def test_display_names_join_the_key_phrase_and_the_members_question() -> None:
+    refund, logistics, coupon, size = named_clusters([REFUND, LOGISTICS, COUPON, SIZE])
+    assert refund.display_name == "退款进度查询"  # 退款 + 多久 / 什么时候 / 到账 -> 进度查询
+    assert logistics.name == "logistics.tracking" and "快递" in logistics.display_name
+    assert coupon.display_name.startswith("优惠券") and size.display_name.startswith("尺码")
+    assert len({n.display_name for n in (refund, logistics, coupon, size)}) == 4
+
+
+def test_a_generic_family_takes_what_the_members_say() -> None:
+    delays = ["快递太慢了", "能不能催一下快递", "物流一直不动", "快递好慢啊", "催一下物流", "物流太慢了吧"]
+    (named,) = named_clusters([delays])
+    assert named.name == "logistics.delay"  # not the generic logistics.inquiry
+    assert "延误" in named.display_name
+
+
+def test_clusters_of_one_family_are_told_apart_by_their_cue_before_a_number() -> None:
+    progress = [t for t in REFUND if any(c in t for c in ("多久", "什么时候", "到账", "几天"))]
+    how = ["怎么申请退款", "退款怎么操作", "如何申请退款", "仅退款怎么操作", "退款流程是什么", "退款步骤"]
+    first, second = named_clusters([progress, how])
+    assert (first.name, second.name) == ("order.refund", "order.refund_how_to")
+    assert first.display_name.startswith("退款") and first.display_name.endswith("进度查询")
+    assert second.display_name.startswith(("退款", "申请退款")) and second.display_name != first.display_name
+
+
+def test_english_clusters_get_word_ids_and_display_names() -> None:
+    alarms = ["set an alarm for 7 am", "wake me up with an alarm at six", "set alarm tomorrow morning"]
+    weather = ["what is the weather today", "weather forecast for tomorrow", "will the weather be sunny"]
+    first, second = named_clusters([alarms, weather])
+    assert first.name.startswith("topic.alarm") and is_valid_name(first.name)
+    assert second.name.startswith("topic.weather") and "weather" in second.display_name
+
+
+def test_repeated_display_names_are_numbered_last() -> None:
+    same = [IntentName("a.b", "x", "lexicon", "退款咨询"), IntentName("c.d", "y", "lexicon", "退款咨询")]
+    assert [n.display_name for n in make_unique(same)] == ["退款咨询", "退款咨询（2）"]

@@ -26,6 +26,7 @@ def candidate(cluster_id: int = 0) -> CandidateIntent:
         entities=[EntitySuggestion("order_id", r"\d{12,18}", True, 0.6, "订单号")],
         slot_filling_prompt="为了尽快帮您处理，请提供订单号。",
         overlap=Overlap("conflicts_with", "order.return", 0.25, 0.86),
+        display_name="退款进度查询",
     )
 
 
@@ -54,6 +55,7 @@ def test_intent_pack_has_the_coze_shape() -> None:
         entry
     )
     assert entry["intent_name"] == "order.refund"
+    assert entry["display_name"] == "退款进度查询"  # what a person reads, beside the id
     assert entry["entities"] == [{"name": "order_id", "pattern": r"\d{12,18}", "required": True}]
     assert entry["overlap"]["label"] == "conflicts_with:order.return"
     json.dumps(entry)  # plain JSON types only
@@ -68,6 +70,7 @@ def test_pack_files(tmp_path: Path) -> None:
     assert tuple(rows[0]) == PACK_CSV_COLUMNS
     assert [r["example"] for r in rows] == candidate().examples
     assert rows[0]["entities"] == "order_id*" and rows[0]["overlap"] == "conflicts_with:order.return"
+    assert rows[0]["display_name"] == "退款进度查询"
 
 
 def test_report_is_self_contained_and_escapes_user_text() -> None:
@@ -75,5 +78,6 @@ def test_report_is_self_contained_and_escapes_user_text() -> None:
     assert page.count("data:image/png;base64,") == 2
     assert "退款&lt;script&gt;没到" in page and "<script>" not in page
     assert "conflicts_with:order.return" in page
+    assert "<b>退款进度查询</b><br><code>order.refund</code>" in page  # display name beside the id
     assert "noise before attachment</th><td>50.0%" in page
     assert "http://" not in page and "https://" not in page  # nothing fetched from elsewhere
