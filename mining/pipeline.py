@@ -6,13 +6,14 @@ or torch. ``mining.runner`` and ``mining.cli`` wire settings, storage and output
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mining.clustering import HdbscanClusterer, merge_close_clusters, reassign
+from mining.clustering import HdbscanClusterer, dissolve_small_clusters, merge_close_clusters, reassign
 from mining.domain import (
     NOISE,
     UNFITTED,
@@ -23,7 +24,7 @@ from mining.domain import (
     Points,
     Utterance,
 )
-from mining.ensemble import co_association_consensus, encode_views, join_views
+from mining.ensemble import ConcatEmbedder, co_association_consensus, join_views
 from mining.entities import slot_filling_prompt, suggest_entities
 from mining.keywords import JiebaTokenizer, class_tfidf, ranked_tokens, token_profile
 from mining.lexicon import LEXICON, match_entry, single_char_triggers
@@ -35,6 +36,7 @@ from mining.representatives import mmr_select
 from mining.texts import dedupe, merge_near_duplicates
 from models.ports import Embedder, embedder_identity, l2_normalise
 
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 #: Tokens per intent that the overlap check compares (Jaccard of these sets).
 PROFILE_TOKENS = 15
 #: Member texts a namer reads per cluster (the most asked first): enough for cues, bounded at 1M rows.
@@ -53,6 +55,11 @@ class PipelineOptions:
     merge_cosine: float | None = 0.7
     view_consensus: bool = True
     consensus_agreement: float = 0.5
+    #: Clusters smaller than this share of the median cluster size join their nearest neighbours.
+    small_cluster_share: float | None = 0.5
+    #: The ``english_embedder`` joins as one more view when at least this share of the distinct texts
+    #: has no Chinese character.
+    english_share: float = 0.8
     representatives: int = 20
     mmr_diversity: float = 0.5
     keywords_per_intent: int = 10
@@ -77,6 +84,13 @@ class MiningPipeline:
         tokenizer: Content tokens for keywords and overlap (default jieba).
         map_reducer: Draws the report's 2-D map from the reduced points (default PCA).
         options: Thresholds between stages.
+        english_embedder: One more view for batches that are mostly not Chinese (``options.
+            english_share``), e.g. all-MiniLM-L6-v2; ``None`` = never.
+
+    With several views (the parts of a ``ConcatEmbedder``, plus the English one), a run larger than
+    ``options.max_fit_points`` embeds every text with the first view only and the other views for the
+    fitted sample only: they shape the clusters, the first view places the rest (e5-small embeds ~100
+    texts/s here; a million texts would take hours).
     """
 
     def __init__(
@@ -89,9 +103,11 @@ class MiningPipeline:
         tokenizer: Tokenizer | None = None,
         map_reducer: Reducer | None = None,
         options: PipelineOptions | None = None,
+        english_embedder: Embedder | None = None,
     ) -> None:
         self.options = options or PipelineOptions()
         self.embedder = embedder
+        self.english_embedder = english_embedder
         self.reducer = reducer or UmapReducer(seed=self.options.seed)
         self.clusterer = clusterer or HdbscanClusterer()
         self.tokenizer = tokenizer or JiebaTokenizer(keep=single_char_triggers())
@@ -102,6 +118,7 @@ class MiningPipeline:
         """Stage names and options: what a run records to be reproducible."""
         return {
             "embedder": embedder_identity(self.embedder),
+            "english_embedder": embedder_identity(self.english_embedder) if self.english_embedder else None,
             "reducer": self.reducer.name,
             "clusterer": self.clusterer.name,
             "namer": self.namer.name,
@@ -129,14 +146,15 @@ class MiningPipeline:
         utterances = dedupe(texts)
         lap("dedupe", 0.05)
         texts_in = [u.text for u in utterances]
-        if self.options.view_consensus:  # one view per embedder joined; their concatenation clusters
-            views = encode_views(self.embedder, texts_in)
-        else:
-            views = [self.embedder.encode(texts_in)]
+        embedders = self._view_embedders(texts_in)
+        limit = self.options.max_fit_points
+        sampled_views = len(embedders) > 1 and limit is not None and len(utterances) > limit
+        # a large run embeds every text with the first view; the others see the fit sample only
+        views = [l2_normalise(e.encode(texts_in)) for e in (embedders[:1] if sampled_views else embedders)]
         vectors = join_views(views)
         lap("embed", 0.4)
         if len(utterances) > 1 and self.options.near_duplicate_cosine < 1.0:
-            threshold, limit = self.options.near_duplicate_cosine, self.options.max_fit_points
+            threshold = self.options.near_duplicate_cosine
             pairs = None
             if limit is not None and len(utterances) > limit:  # the exact comparison is O(n^2)
                 from mining.neighbours import approximate_pairs
@@ -147,12 +165,22 @@ class MiningPipeline:
         lap("near_duplicates", 0.45)
         space = centre(vectors) if self.options.centre else vectors
         fit = self._fit_rows(len(space))
-        points = self.reducer.fit_transform(space if fit is None else space[fit])
+        if sampled_views and fit is not None:
+            sample = [utterances[i].text for i in fit.tolist()]
+            fit_views = [views[0][fit]] + [l2_normalise(e.encode(sample)) for e in embedders[1:]]
+            joined = join_views(fit_views)
+            fit_space = centre(joined) if self.options.centre else joined
+            lap("embed_sample", 0.5)
+        else:
+            fit_views = views if fit is None else [v[fit] for v in views]
+            fit_space = space if fit is None else space[fit]
+        points = self.reducer.fit_transform(fit_space)
         lap("reduce", 0.7)
         fitted = self.clusterer.fit_predict(points)
-        if len(views) > 1 and len(points) > 2:
-            rows = slice(None) if fit is None else fit
-            fitted = self._view_consensus(space[rows], fitted, [v[rows] for v in views])
+        if len(fit_views) > 1 and self.options.view_consensus and len(points) > 2:
+            fitted = self._view_consensus(fit_space, fitted, fit_views)
+        if self.options.small_cluster_share is not None:
+            fitted = dissolve_small_clusters(fit_space, fitted, share=self.options.small_cluster_share)
         if fit is None:
             raw = fitted
         else:
@@ -166,7 +194,8 @@ class MiningPipeline:
         else:  # points outside the fit sample have no map position (NaN; the report skips them)
             map_2d = np.full((len(space), 2), np.nan, dtype=np.float32)
             map_2d[fit] = fitted_map
-        intents = self._describe_clusters(utterances, vectors, space, raw, labels, existing)
+        used = embedders[:1] if sampled_views else embedders
+        intents = self._describe_clusters(utterances, vectors, space, raw, labels, existing, used)
         lap("describe", 1.0)
         return MiningResult(
             utterances=utterances,
@@ -176,8 +205,21 @@ class MiningPipeline:
             map_2d=map_2d,
             timings=timings,
             params=self.describe(),
-            embedder=embedder_identity(self.embedder),
+            embedder="+".join(embedder_identity(e) for e in embedders),
         )
+
+    def _view_embedders(self, texts: Sequence[str]) -> list[Embedder]:
+        """The views of this run: each part of a ``ConcatEmbedder`` (or the one embedder), plus the
+        English embedder when the batch is English enough (one view of everything without consensus)."""
+        parts = list(self.embedder.parts) if isinstance(self.embedder, ConcatEmbedder) else [self.embedder]
+        if self.english_embedder is not None and texts:
+            latin = sum(1 for t in texts if not _CJK.search(t)) / len(texts)
+            if latin >= self.options.english_share:
+                extra = self.english_embedder
+                parts += list(extra.parts) if isinstance(extra, ConcatEmbedder) else [extra]
+        if not self.options.view_consensus and len(parts) > 1:
+            return [ConcatEmbedder(parts)]
+        return parts
 
     def _fit_rows(self, n: int) -> np.ndarray | None:
         """Rows the reducer and clusterer are fitted on: all (None), or a seeded sample of a large run."""
@@ -226,6 +268,7 @@ class MiningPipeline:
         raw: Labels,
         labels: Labels,
         existing: Sequence[ExistingIntent],
+        embedders: Sequence[Embedder],
     ) -> list[CandidateIntent]:
         opts = self.options
         ids = sorted(int(c) for c in set(labels.tolist()) if c != NOISE)
@@ -252,7 +295,7 @@ class MiningPipeline:
             )
             for n, c in enumerate(ids)
         ]
-        overlaps = label_overlaps(profiles, self._existing_profiles(existing), opts.overlap)
+        overlaps = label_overlaps(profiles, self._existing_profiles(existing, embedders), opts.overlap)
         intents = []
         for n, c in enumerate(ids):
             entities = suggest_entities(
@@ -293,13 +336,16 @@ class MiningPipeline:
             picks += [int(attached[j]) for j in more]
         return picks
 
-    def _existing_profiles(self, existing: Sequence[ExistingIntent]) -> list[IntentProfile]:
+    def _existing_profiles(
+        self, existing: Sequence[ExistingIntent], embedders: Sequence[Embedder]
+    ) -> list[IntentProfile]:
+        """The bot's intents, embedded by the same views as the candidates' centroids."""
         profiles = []
         for intent in existing:
             examples = [e for e in intent.examples if e.strip()]
             if not examples:
                 continue
-            vectors = self.embedder.encode(examples)
+            vectors = join_views([l2_normalise(e.encode(examples)) for e in embedders])
             ranked = ranked_tokens(examples, self.tokenizer)[:PROFILE_TOKENS]
             # a bot intent already named like ours (order.return) states its action; else read it
             # from its name and examples (退货 -> order.return)

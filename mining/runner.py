@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from coze.intent_pack import write_pack_csv, write_pack_json
-from mining.build import build_generator, build_mining_embedder, build_pipeline
+from mining.build import build_english_embedder, build_generator, build_mining_embedder, build_pipeline
 from mining.cache import CachedEmbedder, EmbeddingCache
 from mining.domain import ExistingIntent, MiningResult
 from mining.ensemble import ConcatEmbedder
@@ -99,11 +99,14 @@ def mine(
                 load_existing_intents(request.existing_path) if request.existing_path else []
             )
             progress("load", 0.02)
-            if embedder is None:
-                embedder = build_mining_embedder(settings, cache=EmbeddingCache(settings.cache_path))
+            english = None
+            if embedder is None:  # an injected embedder is the whole choice of views
+                store = EmbeddingCache(settings.cache_path)
+                embedder = build_mining_embedder(settings, cache=store)
+                english = build_english_embedder(settings, cache=store)
             if generator is None:
                 generator = build_generator(settings)
-            pipeline = build_pipeline(settings, embedder, generator=generator)
+            pipeline = build_pipeline(settings, embedder, generator=generator, english_embedder=english)
             run = start_run(
                 session,
                 source=source,

@@ -59,8 +59,17 @@ class MiningSettings(BaseSettings):
         "None = one per CPU core.",
     )
     extra_embedders: list[EmbedderSettings] = Field(
-        default_factory=list,
-        description="More embedders whose vectors are concatenated with the first (an ensemble).",
+        default_factory=lambda: [EmbedderSettings(backend="e5-small")],
+        description="More embedders whose vectors are concatenated with the first (an ensemble); on "
+        "runs above max_fit_points they embed the fitted sample only.",
+    )
+    english_embedders: list[EmbedderSettings] = Field(
+        default_factory=lambda: [EmbedderSettings(backend="minilm")],
+        description="Joined as more views when at least english_share of a run's distinct texts have no "
+        "Chinese character; skipped (with a warning) when not installed.",
+    )
+    english_share: float = Field(
+        0.8, ge=0.0, le=1.0, description="Share of texts without Chinese characters adding english_embedders."
     )
     generator: GeneratorSettings = Field(
         default_factory=GeneratorSettings, description="Optional LLM for intent names ('none' = keywords)."
@@ -110,6 +119,13 @@ class MiningSettings(BaseSettings):
         gt=0.0,
         le=1.0,
         description="View consensus: share of the clusterings that must put two texts together.",
+    )
+    small_cluster_share: float | None = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Clusters smaller than this share of the median cluster size join their nearest "
+        "clusters; None = off.",
     )
     representatives: int = Field(20, ge=1, le=200, description="Diverse examples kept per intent.")
     mmr_lambda: float = Field(0.5, ge=0.0, le=1.0, description="Relevance vs diversity of examples.")

