@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from typing import Any
 
 __all__ = ["cache_key", "normalize"]
 
@@ -53,13 +55,22 @@ def _normalize_once(text: str) -> str:
     return _WHITESPACE_RUN.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    """OpenCC's traditional -> simplified converter, built on first use (not at import time)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def normalize(text: str) -> str:
-    """Fold width, case, spacing and invisible characters so equal questions compare equal.
+    """Fold script, width, case, spacing and invisible characters so equal questions compare equal.
 
     Applies Unicode NFKC (full-width ``ＡＢＣ１２３？，`` become ``abc123?,``, the ideographic space
     becomes a space), lower-cases, removes zero-width and control characters, collapses whitespace
-    runs into one space and strips both ends. Chinese text is otherwise left alone: ``。`` and
-    ``、`` have no half-width twin and stay as they are.
+    runs into one space and strips both ends, and folds traditional Chinese into simplified
+    (OpenCC ``t2s``: ``可以開發票嗎`` becomes ``可以开发票吗``). Chinese punctuation is otherwise left
+    alone: ``。`` and ``、`` have no half-width twin and stay as they are.
 
     Args:
         text: Raw user or answer text.
@@ -72,7 +83,12 @@ def normalize(text: str) -> str:
         return once
     # Lower-casing a few Greek capitals with combining marks yields a sequence NFKC composes
     # further; a second pass reaches the fixed point (checked code point by code point in the tests).
-    return _normalize_once(once)
+    twice = _normalize_once(once)
+    return _t2s().convert(twice) if _has_cjk(twice) else twice
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
 
 
 def _is_trailing_noise(ch: str) -> bool:

@@ -46,7 +46,7 @@ class TrainOptions:
     """Knobs of :func:`train_scorer` (the defaults are the measured ones, docs/gating.md)."""
 
     folds: int = 3
-    oos_prior: float = 0.05
+    oos_prior: float = 0.1
     delta: float = 0.05
     targets: tuple[float, ...] = TARGETS
     min_answers: int = 2

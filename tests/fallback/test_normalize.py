@@ -85,3 +85,13 @@ def test_cache_key_keeps_content(raw: str, expected: str) -> None:
 def test_cache_key_keeps_different_questions_apart() -> None:
     assert cache_key("能退货吗") != cache_key("能换货吗")
     assert cache_key("iphone 15") != cache_key("iphone15 pro")
+
+
+def test_traditional_and_simplified_spellings_are_the_same_question() -> None:
+    from fallback.core.normalize import cache_key, normalize
+
+    assert normalize("可以開發票嗎？") == normalize("可以开发票吗？")
+    assert cache_key("退貨運費誰出") == cache_key("退货运费谁出")
+    assert normalize("iPhone 15 Pro") == "iphone 15 pro"  # no CJK: untouched
+    t = normalize("這件衣服偏大嗎")
+    assert normalize(t) == t
