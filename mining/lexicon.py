@@ -75,6 +75,7 @@ ASPECTS: tuple[Aspect, ...] = (
         "进度查询",
     ),
     Aspect("fee", ("多少钱", "费用", "收费", "手续费", "fee", "cost"), "费用咨询"),
+    Aspect("route", ("怎么走", "怎么去", "路线", "怎么到", "how to get"), "路线查询"),
     Aspect("how_to", ("怎么", "如何", "怎样", "流程", "步骤", "操作", "how"), "操作方法"),
     Aspect("where", ("在哪", "哪里", "哪儿", "位置", "where"), "位置查询"),
 )
@@ -122,10 +123,22 @@ def match_entry(
     return best
 
 
+#: Cues that end a question ask "how is it" (天气如何, 质量怎样), not "how do I".
+_HOW_IS = ("如何", "怎样", "怎么样")
+_TRAILING = re.compile(r"[\s?？!！。.,，~～呢啊呀吗]+$")
+_HOW_IS_END = re.compile("(?:" + "|".join(_HOW_IS) + ")$")
+_NOT_HOW_TO = re.compile("怎么(?:走|去|到|样)")
+
+
 def _says(cue: str, text: str) -> bool:
-    # English cues match whole words ("how" not in "show"); Chinese ones anywhere
+    # English cues match whole words ("how" not in "show"); Chinese ones anywhere but at the end of
+    # the text for 如何/怎样 (天气如何 asks for the weather, not for a procedure)
     if cue.isascii():
         return re.search(rf"\b{re.escape(cue)}", text) is not None
+    if cue in _HOW_IS or cue == "怎么":
+        text = _HOW_IS_END.sub("", _TRAILING.sub("", text))
+        if cue == "怎么":  # 怎么走 asks for a route, 怎么样 how something is: other cues
+            text = _NOT_HOW_TO.sub("", text)
     return cue in text
 
 

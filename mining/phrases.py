@@ -74,7 +74,8 @@ def key_phrase(
     """The cluster's key phrase: two top keywords in the order the texts say them, else the top one.
 
     A pair counts when one keyword directly follows the other (stopwords removed) in at least
-    ``min_share`` of ``texts``; pairs with the first or second keyword are tried, the most said wins.
+    ``min_share`` of ``texts`` (and in two of them); pairs with the first or second keyword are
+    tried, the most said wins.
     """
     top = [k for k in keywords[:8] if k and is_topic_word(k)][:5]
     if not top:
@@ -90,7 +91,7 @@ def key_phrase(
             hits = sum(1 for seq in sequences if _follows(seq, a, b))
             if hits > best_hits:
                 best, best_hits = _join(a, b), hits
-    return best if best_hits >= min_share * len(texts) else top[0]
+    return best if best_hits >= max(2.0, min_share * len(texts)) else top[0]
 
 
 def main_aspect(
@@ -114,6 +115,8 @@ def main_aspect(
 
 def _says_already(phrase: str, aspect: Aspect) -> bool:
     # 投诉快递员 + 投诉 repeats itself; 退款到账 + 进度查询 does not (到账 cues 进度 but is not its gloss)
+    if aspect.slug == "how_to" and phrase.endswith("法"):  # 做法, 用法 already ask how
+        return True
     return aspect.gloss[:2] in phrase or any(c in aspect.gloss and c in phrase for c in aspect.triggers)
 
 

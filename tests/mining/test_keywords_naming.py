@@ -169,3 +169,18 @@ def test_english_clusters_get_word_ids_and_display_names() -> None:
 def test_repeated_display_names_are_numbered_last() -> None:
     same = [IntentName("a.b", "x", "lexicon", "退款咨询"), IntentName("c.d", "y", "lexicon", "退款咨询")]
     assert [n.display_name for n in make_unique(same)] == ["退款咨询", "退款咨询（2）"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["去汽车东站怎么走", "我要到徐家汇怎么走", "去机场怎么去", "到火车站的路线"], "路线查询"),
+        # "how is", not "how to"
+        (["明天天气如何", "今天天气怎么样", "后天天气如何？", "周末天气怎样"], "咨询"),
+        (["酱牛肉怎么做", "酸菜鱼的做法", "红烧肉怎么做好吃", "鱼香肉丝的做法"], "咨询"),
+    ],
+)
+def test_question_cues_read_as_customers_mean_them(texts: list[str], expected: str) -> None:
+    (named,) = named_clusters([texts])
+    assert named.display_name.endswith(expected), named
+    assert "操作方法" not in named.display_name
