@@ -1,44 +1,38 @@
 """Mask personal data before any text is stored, logged, embedded or sent to a language model.
 
-Detected kinds and their placeholders:
+A layered detector (:mod:`fallback.core.pii`) reads the text:
 
-========== ============ ===============================================================
-kind       placeholder  detected when
-========== ============ ===============================================================
-email      ``[邮箱]``   ``local@domain.tld``
-id_card    ``[身份证]`` 18 digits (last may be X) with a valid province, birth date and
-                        GB 11643 check digit; 15 digits (old format) with a valid date
-phone      ``[手机号]`` mainland mobile ``1[3-9]`` + 9 digits, optional ``+86``/``0086``/
-                        ``86`` prefix, spaces or dashes between 3-4-4 groups
-landline   ``[座机]``   area code ``010``/``02x``/``0xxx`` (optionally in brackets) and a
-                        7-8 digit number, optional extension (``-123``, ``转123``)
-bank_card  ``[银行卡]`` 13-19 digits, plain or in groups of four, passing the Luhn check;
-                        13-15 digits only next to a card word (卡, 银行, card)
-========== ============ ===============================================================
+1. a *pattern layer* for data with a shape of its own: e-mail ``[邮箱]``, ID cards ``[身份证]``
+   (check digit; old 15-digit form), mobiles ``[手机号]`` (any grouping, ``+86``/``0086``),
+   landlines and 400/800 numbers ``[座机]`` (every area-code form, extensions), bank cards
+   ``[银行卡]`` (Luhn), licence plates ``[车牌]``;
+2. a *cue layer* for data announced by a word: names ``[姓名]`` after 收件人/联系人/姓名 …, addresses
+   ``[地址]`` after 地址/寄到/送到 … (or starting with a province or major city), any digit run of
+   seven or more digits next to 电话/手机/座机/联系/卡号/微信/QQ/身份证 that no pattern took
+   ``[号码]``, and WeChat/QQ/Alipay ids ``[账号]``.
 
-Where two readings overlap the higher row wins (e-mail > ID card > phone > landline > card), and a
-digit run is classified as a whole: the digits of a 19-digit number are never masked in part.
+Where readings overlap the more specific one wins (e-mail > ID > mobile > landline > card > plate >
+order number after an order word > cue layer > bare order number), and a digit run is classified as
+a whole. Detection runs on a width-folded shadow (full-width and Chinese-numeral digits, dashes,
+zero-width characters), while the returned text keeps the user's characters outside masked spans.
 
 Order numbers are *not* personal data and stay in the text; they are returned in
 :attr:`MaskResult.order_ids` so the caller can fill a slot: 12-20 digit runs that are none of the
-above, Pinduoduo style ``241111-123456789012345``, and alphanumeric codes right after 订单/单号/order.
-A number right after such an order word is read as an order number rather than a Luhn-valid
-card or an old 15-digit ID (phones, 18-digit IDs and e-mails are still masked there).
-
-Detection runs on a width-folded copy of the text (full-width ``１３８…`` and ``－`` count as
-digits and dashes, zero-width characters are skipped), so typing tricks do not leak numbers, while
-the returned text keeps the user's own characters everywhere outside the masked spans.
+above, Pinduoduo style ``241111-123456789012345``, and codes right after 订单/单号/order. Prices,
+dates, times, quantities and sizes are never masked.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from types import MappingProxyType
 from typing import Any, Final, overload
+
+from fallback.core.pii.base import ALL_KINDS, ORDER, ORDER_CUE, PLACEHOLDERS, Hit, resolve
+from fallback.core.pii.cues import cue_hits
+from fallback.core.pii.patterns import order_hits, pattern_hits
+from fallback.core.pii.pseudonym import pseudonymize
+from fallback.core.pii.text import Shadow
 
 __all__ = [
     "ALL_KINDS",
@@ -48,59 +42,16 @@ __all__ = [
     "contains_pii",
     "mask",
     "mask_mapping",
+    "pseudonymize",
 ]
 
-PLACEHOLDERS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "phone": "[手机号]",
-        "landline": "[座机]",
-        "id_card": "[身份证]",
-        "bank_card": "[银行卡]",
-        "email": "[邮箱]",
-    }
-)
-ALL_KINDS: Final[frozenset[str]] = frozenset(PLACEHOLDERS)
 ORDER_KEYS: Final[frozenset[str]] = frozenset({"order_id", "order_no", "order_number"})
 # Kinds still masked inside order-number slots: unambiguous ones only. A Luhn-valid or 0-led
 # order number there is the user's order, not a card or a landline.
 _ORDER_SLOT_KINDS: Final[frozenset[str]] = frozenset({"phone", "id_card", "email"})
-
-_ORDER = "order"
-_RANK: Final[Mapping[str, int]] = MappingProxyType(
-    {"email": 6, "id_card": 5, "phone": 4, "landline": 3, "bank_card": 2, _ORDER: 1}
-)
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_ID18 = re.compile(
-    r"(?<!\d)(\d{6}) ?((?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])) ?(\d{3}[\dXx])(?!\d)"
-)
-_ID15 = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{6})(\d{3})(?![\dA-Za-z])")
-_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
-_LANDLINE = re.compile(
-    r"(?<![\dA-Za-z])(?:\((?:010|02\d|0[3-9]\d{2})\) ?|(?:010|02\d|0[3-9]\d{2})[ -]?)[2-9]\d{6,7}"
-    r"(?:(?: ?(?:-|转|分机|ext\.?|x|#) ?)\d{1,5})?(?!\d)",
-    re.IGNORECASE,
-)
-_CARD = re.compile(r"(?<![\dA-Za-z])(?:\d{13,19}|(\d{4}(?:[ -]\d{4}){2,3})([ -]\d{1,4})?)(?![\dA-Za-z])")
-_ORDER_DIGITS = re.compile(r"(?<![\dA-Za-z])\d{12,20}(?![\dA-Za-z])")
-_ORDER_PDD = re.compile(r"(?<![\dA-Za-z-])\d{6}-\d{15}(?![\dA-Za-z-])")
-_ORDER_CONTEXT = re.compile(
-    r"(?:订单编号|订单号码|订单号|订单|单号|order(?:\s*(?:no\.?|number|id|#))?)"
-    r"(?:\s*(?:是|为|is))?\s*[:#=]?\s*"
-    r"((?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{5,39})(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-_CARD_CONTEXT = re.compile(r"卡|银行|储蓄|信用|账号|card|bank", re.IGNORECASE)
-
-# First two digits of an ID: province codes (GB/T 2260), plus 71 Taiwan, 81-83 HK/Macao/Taiwan permits.
-_PROVINCES: Final[frozenset[str]] = frozenset(
-    str(code)
-    for block in (range(11, 16), range(21, 24), range(31, 38), range(41, 47), range(50, 55), range(61, 66))
-    for code in block
-) | {"71", "81", "82", "83"}
-_ID_WEIGHTS: Final[tuple[int, ...]] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK: Final[str] = "10X98765432"
-_DASHES: Final[frozenset[str]] = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63")
+_ORDER_KINDS: Final[frozenset[str]] = frozenset({ORDER, ORDER_CUE})
+_MAX_PASSES: Final = 8
+_INSIDE_CARD: Final[frozenset[str]] = frozenset({"phone", "landline"})
 
 
 @dataclass(frozen=True)
@@ -119,158 +70,23 @@ class MaskResult:
     order_ids: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    start: int
-    end: int
-    kind: str
-
-
-class _Shadow:
-    """A width-folded copy of a text that remembers where each of its characters came from."""
-
-    def __init__(self, text: str) -> None:
-        if text.isascii():
-            self.text = text
-            self._origin: list[int] | None = None
-            return
-        chars: list[str] = []
-        origin: list[int] = []
-        for i, ch in enumerate(text):
-            folded = _fold(ch)
-            if folded:
-                chars.append(folded)
-                origin.append(i)
-        self.text = "".join(chars)
-        self._origin = origin
-
-    def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """Map a span of the folded copy back to the span of the original text."""
-        if self._origin is None:
-            return start, end
-        return self._origin[start], self._origin[end - 1] + 1
-
-
-def _fold(ch: str) -> str:
-    """Fold one character to its ASCII twin; zero-width and format characters fold to ``""``."""
-    code = ord(ch)
-    if code < 0x80:
-        return ch
-    if 0xFF01 <= code <= 0xFF5E:
-        return chr(code - 0xFEE0)
-    if ch in _DASHES:
-        return "-"
-    category = unicodedata.category(ch)
-    if category == "Nd":
-        return str(unicodedata.decimal(ch))
-    if category == "Zs":
-        return " "
-    if category == "Cf":
-        return ""
-    return ch
-
-
-def _digits(s: str) -> str:
-    return "".join(c for c in s if c.isdigit())
-
-
-def _valid_date(year: int, month: int, day: int) -> bool:
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def _id18_ok(digits17: str, check: str) -> bool:
-    if digits17[:2] not in _PROVINCES:
-        return False
-    if not _valid_date(int(digits17[6:10]), int(digits17[10:12]), int(digits17[12:14])):
-        return False
-    total = sum(int(d) * w for d, w in zip(digits17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == check.upper()
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _has_card_context(text: str, start: int, end: int) -> bool:
-    return _CARD_CONTEXT.search(text, max(0, start - 12), min(len(text), end + 6)) is not None
-
-
-def _overlaps(hit: _Hit, spans: Collection[tuple[int, int]]) -> bool:
-    return any(hit.start < e and s < hit.end for s, e in spans)
-
-
-def _candidates(text: str, kinds: Collection[str]) -> Iterator[_Hit]:
-    """Yield every reading of every span; :func:`_resolve` picks the winners."""
-    order_spans = [m.span(1) for m in _ORDER_CONTEXT.finditer(text)]
-    for start, end in order_spans:
-        yield _Hit(start, end, _ORDER)
-    for m in _ORDER_PDD.finditer(text):
-        yield _Hit(m.start(), m.end(), _ORDER)
-    for m in _ORDER_DIGITS.finditer(text):
-        yield _Hit(m.start(), m.end(), _ORDER)
-    if "email" in kinds:
-        for m in _EMAIL.finditer(text):
-            yield _Hit(m.start(), m.end(), "email")
-    if "id_card" in kinds:
-        for m in _ID18.finditer(text):
-            body = m.group(1) + m.group(2) + m.group(3)
-            if _id18_ok(body[:17], body[17]):
-                yield _Hit(m.start(), m.end(), "id_card")
-        for m in _ID15.finditer(text):
-            area, birth = m.group(1), m.group(2)
-            hit = _Hit(m.start(), m.end(), "id_card")
-            # Old-format IDs are weak evidence (a 15-digit order number has a few % chance to look
-            # like one), so an explicit order word before the number wins.
-            if (
-                area[:2] in _PROVINCES
-                and _valid_date(1900 + int(birth[:2]), int(birth[2:4]), int(birth[4:6]))
-                and not _overlaps(hit, order_spans)
-            ):
-                yield hit
-    if "phone" in kinds:
-        for m in _PHONE.finditer(text):
-            yield _Hit(m.start(), m.end(), "phone")
-    if "landline" in kinds:
-        for m in _LANDLINE.finditer(text):
-            yield _Hit(m.start(), m.end(), "landline")
-    if "bank_card" in kinds:
-        yield from _card_candidates(text, order_spans)
-
-
-def _card_candidates(text: str, order_spans: Collection[tuple[int, int]]) -> Iterator[_Hit]:
-    for m in _CARD.finditer(text):
-        # Grouped cards may end in a short group (4-4-4-4-3), but "6222 0212 3456 7890 2件" may be
-        # a 16-digit card and a quantity: try the number with, then without, that last group.
-        ends = [m.end(), m.end(1)] if m.group(2) else [m.end()]
-        for end in ends:
-            digits = _digits(text[m.start() : end])
-            hit = _Hit(m.start(), end, "bank_card")
-            if not 13 <= len(digits) <= 19 or not _luhn_ok(digits) or _overlaps(hit, order_spans):
-                continue
-            if len(digits) >= 16 or _has_card_context(text, m.start(), end):
-                yield hit
-                break
-
-
-def _resolve(hits: Iterator[_Hit]) -> list[_Hit]:
-    """Keep the best non-overlapping hits: higher rank first, then the longer span."""
-    ranked = sorted(set(hits), key=lambda h: (-_RANK[h.kind], h.start - h.end, h.start))
-    kept: list[_Hit] = []
-    for hit in ranked:
-        if not any(hit.start < k.end and k.start < hit.end for k in kept):
-            kept.append(hit)
-    kept.sort(key=lambda h: h.start)
-    return kept
+def _hits(text: str, kinds: Collection[str]) -> list[Hit]:
+    orders = order_hits(text)
+    cue_spans = [(h.start, h.end) for h in orders if h.kind == ORDER_CUE]
+    hits = [*orders, *pattern_hits(text, kinds, cue_spans), *cue_hits(text, kinds)]
+    # a grouped 16-19 digit card that passes Luhn holds digits that read as a mobile or a landline
+    # ("6222-0291-1665-3235-015"): the whole card wins over the number inside it
+    cards = [h for h in hits if h.kind == "bank_card"]
+    if cards:
+        hits = [
+            h
+            for h in hits
+            if h.kind not in _INSIDE_CARD
+            or not any(
+                c.start <= h.start and h.end <= c.end and (c.start, c.end) != (h.start, h.end) for c in cards
+            )
+        ]
+    return resolve(hits)
 
 
 def mask(text: str, kinds: Collection[str] = ALL_KINDS) -> MaskResult:
@@ -301,23 +117,28 @@ def mask(text: str, kinds: Collection[str] = ALL_KINDS) -> MaskResult:
         raise ValueError(f"unknown PII kinds: {sorted(unknown)}")
     found: dict[str, int] = {}
     # Removing one datum can expose another: in "a@b.cn010-62345678" the landline only has a
-    # boundary once the e-mail before it is a placeholder. Repeat until a pass masks nothing; this
-    # ends because every pass replaces digits or an "@" by placeholders that contain neither.
-    while True:
-        shadow = _Shadow(text)
-        hits = _resolve(_candidates(shadow.text, kinds))
-        if all(hit.kind == _ORDER for hit in hits):
-            order_ids = list(dict.fromkeys(shadow.text[h.start : h.end] for h in hits))
-            return MaskResult(text, found, order_ids)
+    # boundary once the e-mail before it is a placeholder, and an address that held a phone number
+    # is read once the number is one. Repeat until a pass masks nothing: every pass replaces digits,
+    # an "@" or cued characters by placeholders that no layer reads again.
+    for _ in range(_MAX_PASSES):
+        shadow = Shadow(text)
+        hits = _hits(shadow.text, kinds)
+        if all(hit.kind in _ORDER_KINDS for hit in hits):
+            break
         text = _replace(text, shadow, hits, found)
+    else:
+        shadow = Shadow(text)
+        hits = _hits(shadow.text, kinds)
+    order_ids = list(dict.fromkeys(shadow.text[h.start : h.end] for h in hits if h.kind in _ORDER_KINDS))
+    return MaskResult(text, found, order_ids)
 
 
-def _replace(text: str, shadow: _Shadow, hits: list[_Hit], found: dict[str, int]) -> str:
+def _replace(text: str, shadow: Shadow, hits: list[Hit], found: dict[str, int]) -> str:
     """Put placeholders over the non-order hits, counting them into ``found``."""
     pieces: list[str] = []
     cursor = 0
     for hit in hits:
-        if hit.kind == _ORDER:
+        if hit.kind in _ORDER_KINDS:
             continue
         start, end = shadow.original_span(hit.start, hit.end)
         pieces.append(text[cursor:start])
@@ -337,7 +158,7 @@ def contains_pii(text: str) -> bool:
         text: Any text.
 
     Returns:
-        True when at least one phone, landline, ID card, bank card or e-mail is present.
+        True when at least one datum of any kind in :data:`PLACEHOLDERS` is present.
     """
     return bool(mask(text).found)
 
@@ -353,11 +174,13 @@ def mask_mapping(obj: object, *, order_keys: Collection[str] = ...) -> object: .
 def mask_mapping(obj: object, *, order_keys: Collection[str] = ORDER_KEYS) -> object:
     """Mask every string inside a JSON-like structure (chat history, Coze slots, event payloads).
 
-    Dicts, lists and tuples are walked recursively and copied; keys are kept as they are. Integers
-    are checked too (a slot may hold ``13812345678`` as a number) and become the placeholder string
-    when they are personal data. Values under an order-number key (``order_id``, ``order_no``,
-    ``order_number``; case-insensitive) keep their order number even when it happens to pass the
-    Luhn check, but phones, ID cards and e-mails in them are still masked.
+    Dicts, lists and tuples are walked recursively and copied. String keys are masked like values
+    (a bot may put a phone number in a slot *name*); two keys that mask to the same text keep both
+    values, the later one under ``"<key>#2"``. Integers (and integral floats) are checked too (a slot
+    may hold ``13812345678`` as a number) and become the placeholder string when they are personal
+    data. Values under an order-number key (``order_id``, ``order_no``, ``order_number``;
+    case-insensitive) keep their order number even when it happens to pass the Luhn check, but
+    phones, ID cards and e-mails in them are still masked.
 
     Args:
         obj: A str, number, None, or a dict/list/tuple of those.
@@ -373,18 +196,24 @@ def mask_mapping(obj: object, *, order_keys: Collection[str] = ORDER_KEYS) -> ob
 def _mask_value(obj: object, kinds: Collection[str], order_keys: frozenset[str]) -> object:
     if isinstance(obj, str):
         return mask(obj, kinds).text
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        masked = mask(str(obj), kinds)
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int) or (isinstance(obj, float) and obj.is_integer() and abs(obj) < 1e20):
+        masked = mask(str(int(obj)), kinds)
         return masked.text if masked.found else obj
     if isinstance(obj, Mapping):
-        return {
-            key: _mask_value(
-                value,
-                _ORDER_SLOT_KINDS if isinstance(key, str) and key.lower() in order_keys else kinds,
-                order_keys,
-            )
-            for key, value in obj.items()
-        }
+        out: dict[Any, Any] = {}
+        for key, value in obj.items():
+            is_order = isinstance(key, str) and key.lower() in order_keys
+            masked_value = _mask_value(value, _ORDER_SLOT_KINDS if is_order else kinds, order_keys)
+            new_key = mask(key, kinds).text if isinstance(key, str) else key
+            if new_key in out:
+                n = 2
+                while f"{new_key}#{n}" in out:
+                    n += 1
+                new_key = f"{new_key}#{n}"
+            out[new_key] = masked_value
+        return out
     if isinstance(obj, list):
         return [_mask_value(item, kinds, order_keys) for item in obj]
     if isinstance(obj, tuple):
