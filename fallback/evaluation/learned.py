@@ -41,13 +41,12 @@ def evaluate_learned(
 ) -> dict[str, Any]:
     """Train, calibrate and score; one JSON-ready dict (see module docstring)."""
     targets = tuple(sorted(set(targets) | set(TARGETS), reverse=True))
-    options = options or TrainOptions(targets=targets)
     answer_of = {label: a for a, label in bench.label_of.items()}
     keys = [
         TrainingKey(normalize(t), answer_of[label]) for label, texts in bench.by_label.items() for t in texts
     ]
     vectors = np.asarray(bench.embedder.encode([k.text for k in keys]), dtype=np.float32)
-    options = replace(options, targets=targets)
+    options = replace(options or TrainOptions(), targets=targets)
     full = AnswerClassifier.fit([k.text for k in keys], vectors, [k.answer_id for k in keys], c=options.c)
     extra = _pool(full, bench, calib, answer_of) if calib else None  # the dev split, scored by it
     scorer, report = train_scorer(keys, vectors, options, extra=extra, classifier=full)

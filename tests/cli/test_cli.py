@@ -43,6 +43,13 @@ def test_eval_gating_reports_a_clear_error_on_a_bad_file(tmp_path) -> None:  # t
     assert out.returncode == 2 and "bad.jsonl:2" in out.stderr
 
 
+def test_eval_gating_refuses_an_unknown_scorer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "x", "label": "a", "split": "train"}\n', encoding="utf-8")
+    out = run("eval", "gating", "--data", str(data), "--scorer", "knn")
+    assert out.returncode == 2 and "--scorer must be 'learned' or 'vote'" in out.stderr
+
+
 def test_users_add_refuses_a_short_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {**ENV, "BACKSTOP_DATA_DIR": str(tmp_path), "BACKSTOP_NEW_USER_PASSWORD": "short"}
     out = subprocess.run(
