@@ -79,6 +79,8 @@ def test_forms_that_used_to_leak_are_masked(text: str, expected: str) -> None:
         "¥199 满300减50 2024-11-11 20:00",
         "买了1234567件",
         "联系我，20:30以后有空",
+        "请用“您”称呼顾客",
+        "收件人快递员说放门口了",
     ],
 )
 def test_everyday_messages_keep_their_words(text: str) -> None:
