@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from fallback.core import gating
 from fallback.core.domain import Action, Decision, KeyMatch
 from fallback.core.gating import Calibration, Policy
-from fallback.core.masking import mask, mask_mapping
+from fallback.core.masking import mask, mask_mapping, pseudonymize
 from fallback.core.normalize import cache_key, normalize
 from fallback.core.safety import SafetyPolicy, detect_injection
 from fallback.logs import new_trace_id, trace_id_var
@@ -170,6 +170,11 @@ class FallbackService:
             embedder, db, grouping if grouping is not None else calibration.grouping_threshold
         )
         self.cache = RepeatCache(g.cache_size)
+        auth = settings.auth
+        self._pseudonym_key = (
+            auth.pseudonym_key.get_secret_value() if auth.pseudonym_key
+            else "ids:" + auth.session_secret.get_secret_value()
+        )
         # SQLite has one writer: queue this process's writes and commit concurrent ones together
         self._writer = GroupCommit(db) if db.is_sqlite else None
 
@@ -206,9 +211,17 @@ class FallbackService:
             out[i] = outcome
         return [o if o is not None else RuntimeError("call not handled") for o in out]
 
+    def pseudonym(self, value: str) -> str:
+        """The keyed hash stored and logged in place of a user or conversation id."""
+        return pseudonymize(value, self._pseudonym_key)
+
     def _prepare(self, req: FallbackRequest) -> _Call:
         """Mask and normalise the query and history; risk terms; the exact-repeat cache."""
         started = time.perf_counter()
+        # ids become keyed hashes before anything stores or logs them (a user id may be a phone number)
+        ids = {"user_id", "conversation_id"}
+        req = replace(req, user_id=self.pseudonym(req.user_id), conversation_id=self.pseudonym(req.conversation_id),
+                      client={k: self.pseudonym(v) if k in ids else v for k, v in req.client.items()})
         masked = mask(normalize(req.query))
         text = masked.text
         slots = mask_mapping(dict(req.slots))

@@ -66,10 +66,10 @@ async def decide(state: Any, rt: Runtime, body: FallbackIn, headers: Mapping[str
         return FallbackOut(**result.as_dict())
     except TimeoutError:
         reason = "deadline"
-        log.warning("fallback.deadline conversation_id=%s", body.conversation_id)
+        log.warning("fallback.deadline conversation_id=%s", rt.service.pseudonym(body.conversation_id))
     except Exception:  # a valid call always gets a 200 and a hand-off, never a tool failure
         reason = "internal_error"
-        log.exception("fallback.failed conversation_id=%s", body.conversation_id)
+        log.exception("fallback.failed conversation_id=%s", rt.service.pseudonym(body.conversation_id))
     state.metrics.decisions.labels("handoff", reason).inc()
     return _handoff(rt, reason)
 

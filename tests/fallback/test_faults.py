@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from fallback.core.masking import pseudonymize
 from fallback.store.schema import DraftJob, Event
 from models.factory import build_generator
 from models.settings import GeneratorSettings
@@ -70,6 +71,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+PSEUDONYM_KEY = "fault-test-pseudonym-key"
+
+
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -78,6 +82,7 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "BACKSTOP_AUTH__SERVICE_TOKENS": f'["{TOKENS[0]}"]',
         "BACKSTOP_SERVER__USER_RATE_PER_S": "0",
         "BACKSTOP_LOG_LEVEL": "WARNING",
+        "BACKSTOP_AUTH__PSEUDONYM_KEY": PSEUDONYM_KEY,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "backstop", "serve", "--port", str(port)],
@@ -153,8 +158,9 @@ def test_kill_9_under_load_loses_no_event(tmp_path) -> None:  # type: ignore[no-
             dupes = s.scalar(text("SELECT COUNT(*) - COUNT(DISTINCT conversation_id) FROM events"))
         engine.dispose()
         assert dupes == 0
-        assert set(rows) == set(acked)  # every acknowledged call is logged, exactly once
-        assert all(rows[c] == t for c, t in acked.items())  # retries were answered from the log
+        acked_ids = {pseudonymize(c, PSEUDONYM_KEY): t for c, t in acked.items()}  # stored as keyed hashes
+        assert set(rows) == set(acked_ids)  # every acknowledged call is logged, exactly once
+        assert all(rows[c] == t for c, t in acked_ids.items())  # retries were answered from the log
     finally:
         for p in [proc, *restarted]:
             if p.poll() is None:
