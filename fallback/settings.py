@@ -49,6 +49,30 @@ class GatingSettings(BaseModel):
     banned_lexicon: Path | None = Field(None, description="Banned (广告法) terms (default bundled).")
     handoff_text: str = Field(DEFAULT_HANDOFF_TEXT, min_length=1, max_length=500)
     cache_size: int = Field(10_000, ge=0, description="Exact-repeat cache entries (0 disables).")
+    scorer: Literal["learned", "vote"] = Field(
+        "learned",
+        description="learned = the shop's own scorer once one is trained and proven for `learned_target` "
+        "(the k-NN vote serves until then and for answers it has not seen); vote = the k-NN vote only.",
+    )
+    learned_target: float = Field(
+        0.99, description="Precision target whose fitted threshold the learned scorer serves (0.99, 0.97, 0.95)."
+    )
+    retrain_after: int = Field(
+        20, ge=1, description="Retrain once this many answer keys were added or removed since the model in force."
+    )
+    retrain_check_s: float = Field(
+        60.0, gt=0, description="How often a server checks for a newer model in the store and for retraining."
+    )
+    retrain_in_server: bool = Field(
+        True, description="Retrain in a background thread of the API process (else: `backstop train` / cron)."
+    )
+
+    @field_validator("learned_target")
+    @classmethod
+    def _known_target(cls, v: float) -> float:
+        if round(v, 4) not in (0.99, 0.97, 0.95):
+            raise ValueError("learned_target must be one of 0.99, 0.97, 0.95 (the targets the scorer is fitted for)")
+        return round(v, 4)
 
     @model_validator(mode="after")
     def _ordered(self) -> GatingSettings:
@@ -97,6 +121,11 @@ class AuthSettings(BaseModel):
     session_secret: SecretStr = Field(SecretStr("dev-secret"), description="Signs reviewer sessions.")
     bootstrap_admin_password: SecretStr | None = Field(
         None, description="If set and no user exists, an 'admin' account is created with it."
+    )
+    pseudonym_key: SecretStr | None = Field(
+        None,
+        description="HMAC key of the user and conversation ids stored and logged (keyed hashes, never the "
+        "raw ids); None = derived from session_secret. Set it to rotate session_secret without new ids.",
     )
 
     @field_validator("service_tokens")
