@@ -11,6 +11,7 @@ def build_app() -> typer.Typer:
     from backstop import migrate as db_cli
     from fallback import cli as fallback_cli
     from fallback.drafting import cli as drafting_cli
+    from fallback.scoring import cli as scorer_cli
     from mining import cli as mining_cli
     from models import cli as models_cli
 
@@ -29,6 +30,7 @@ def build_app() -> typer.Typer:
     models_cli.register(app)
     fallback_cli.register(app, eval_app)
     drafting_cli.register(app)
+    scorer_cli.register(app)
     mining_cli.register(app, eval_app)
     loop_cli.register(eval_app)
     db_cli.register(app)

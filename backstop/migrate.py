@@ -46,7 +46,13 @@ def prepare_embedded(url: str) -> str | None:
         tables = set(insp.get_table_names())
         if "alembic_version" not in tables and "candidate_examples" in tables:
             columns = {c["name"] for c in insp.get_columns("candidate_examples")}
-            stamped = "head" if "text_hash" in columns else "0001"
+            event_columns = {c["name"] for c in insp.get_columns("events")} if "events" in tables else set()
+            if "text_hash" not in columns:
+                stamped = "0001"
+            elif "scorer" not in event_columns:
+                stamped = "0002"
+            else:
+                stamped = "head"
             command.stamp(alembic_config(url), stamped)
     finally:
         engine.dispose()

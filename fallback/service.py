@@ -26,6 +26,7 @@ from fallback.core.safety import SafetyPolicy, detect_injection
 from fallback.logs import new_trace_id, trace_id_var
 from fallback.retrieval.answer_index import AnswerIndex, use_one_search_thread
 from fallback.retrieval.grouping import BatchGrouping, CandidateGrouper
+from fallback.scoring.serving import Retrainer, ScorerSlot
 from fallback.settings import Settings
 from fallback.store import answers as answers_repo
 from fallback.store import candidates as cand_repo
@@ -93,6 +94,7 @@ class _Call:
     matches: list[KeyMatch] = field(default_factory=list)
     vector: Vectors | None = None
     cached: bool = False
+    scorer: str = "vote"  # which scorer decided: "vote" or "learned:v<version>"
 
 
 class RepeatCache:
@@ -177,11 +179,45 @@ class FallbackService:
         )
         # SQLite has one writer: queue this process's writes and commit concurrent ones together
         self._writer = GroupCommit(db) if db.is_sqlite else None
+        # the shop's learned scorer (None until one is trained; the vote serves meanwhile)
+        self.scorer = ScorerSlot(db, embedder.model_id, g.learned_target) if g.scorer == "learned" else None
+        self._retrainer: Retrainer | None = None
 
     def start(self) -> None:
-        """Load the index and the open candidates (call once before serving)."""
+        """Load the index, the open candidates and the newest learned scorer (call once before serving)."""
         self.index.open()
         self.grouper.refresh()
+        if self.scorer is not None:
+            try:
+                self.scorer.refresh()
+            except Exception:  # the store may be unreachable for a moment: the vote serves
+                log.exception("scorer.refresh_failed")
+
+    def start_background(self) -> None:
+        """Poll for newer scorer versions and retrain in the background (the API process)."""
+        g = self.settings.gating
+        if self.scorer is not None and self._retrainer is None:
+            self._retrainer = Retrainer(self.db, self.embedder, self.scorer, every_s=g.retrain_check_s,
+                                        after=g.retrain_after, train=g.retrain_in_server)
+            self._retrainer.start()
+
+    def stop_background(self) -> None:
+        """Stop what :meth:`start_background` started."""
+        if self._retrainer is not None:
+            self._retrainer.stop()
+            self._retrainer = None
+
+    def scorer_status(self) -> dict[str, Any]:
+        """The scorer in force, for /readyz and the startup log."""
+        if self.scorer is None:
+            return {"scorer": "vote", "reason": "gating.scorer = vote"}
+        served = self.scorer.current
+        if served is None:
+            return {"scorer": "vote", "reason": "no learned scorer trained yet"}
+        if served.threshold is None:
+            return {"scorer": "vote", "reason": f"learned v{served.version} cannot prove {served.target}",
+                    "learned": served.describe()}
+        return {"scorer": "learned", "learned": served.describe()}
 
     # ------------------------------------------------------------------------------------------
     def handle(self, req: FallbackRequest) -> FallbackResult:
@@ -220,8 +256,10 @@ class FallbackService:
         started = time.perf_counter()
         # ids become keyed hashes before anything stores or logs them (a user id may be a phone number)
         ids = {"user_id", "conversation_id"}
-        req = replace(req, user_id=self.pseudonym(req.user_id), conversation_id=self.pseudonym(req.conversation_id),
-                      client={k: self.pseudonym(v) if k in ids else v for k, v in req.client.items()})
+        req = replace(
+            req, user_id=self.pseudonym(req.user_id), conversation_id=self.pseudonym(req.conversation_id),
+            client={k: self.pseudonym(v) if k in ids else v for k, v in req.client.items()},
+        )
         masked = mask(normalize(req.query))
         text = masked.text
         slots = mask_mapping(dict(req.slots))
@@ -282,8 +320,9 @@ class FallbackService:
         for call, result in zip(calls, results, strict=True):
             if isinstance(result, FallbackResult) and not result.replayed:
                 trace_id_var.set(call.trace_id)
-                log.info("fallback.decided trace_id=%s action=%s reason=%s confidence=%.3f latency_ms=%.1f",
-                         call.trace_id, result.action, result.reason, result.confidence,
+                log.info("fallback.decided trace_id=%s action=%s reason=%s confidence=%.3f scorer=%s "
+                         "latency_ms=%.1f", call.trace_id, result.action, result.reason, result.confidence,
+                         call.scorer,
                          (time.perf_counter() - call.started) * 1000)
         return results
 
@@ -306,8 +345,16 @@ class FallbackService:
         exact = frozenset(m.answer_id for m in matches if _key_form(m.text) == key) if key else frozenset()
         ranked = gating.rank(matches, self.calibration.vote_k, exact)
         top_id = ranked.answers[0][0] if ranked.answers else None
-        top_key = next((m.text for m in sorted(matches, key=lambda m: -m.score) if m.answer_id == top_id), "")
+        verdict = None
+        if self.scorer is not None and ranked.features is not None and not ranked.features.exact:
+            verdict = self.scorer.verdict(text, call.vector, matches, top_id)
+        served_id = verdict.answer_id if verdict is not None else top_id
+        call.scorer = f"learned:v{verdict.version}" if verdict is not None else "vote"
+        top_key = next(
+            (m.text for m in sorted(matches, key=lambda m: -m.score) if m.answer_id == served_id), ""
+        )
         number_conflict = gating.numbers_conflict(text, top_key)
+
         references = [
             {"answer_id": a_id, "score": round(score, 4)} for a_id, score in ranked.answers[:5]
         ]
@@ -318,12 +365,13 @@ class FallbackService:
             prior = events_repo.find(tx, req.conversation_id, req.message_id)
             if prior is not None:
                 return self._replay(prior.response, prior.trace_id)
-            answer = answers_repo.gate_view(tx, top_id) if top_id is not None else None
+            answer = answers_repo.gate_view(tx, served_id) if served_id is not None else None
             banned = self.safety.banned_terms(answer.text) if answer else []
             decision = gating.decide(
                 ranked, answer, calibration=self.calibration, policy=self.policy,
                 now=datetime.now(UTC), risk_terms=call.risk, banned_terms=banned,
                 number_conflict=number_conflict,
+                verdict=verdict if answer is not None and verdict is not None else None,
             )
             candidate_id = None
             if decision.request_draft:
@@ -341,6 +389,7 @@ class FallbackService:
                 top_score=ranked.features.top_score if ranked.features else 0.0,
                 answer_id=decision.answer_id, candidate_id=candidate_id,
                 latency_ms=(time.perf_counter() - call.started) * 1000, cached=call.cached,
+                scorer=call.scorer,
                 matches=[{"key_id": m.key_id, "answer_id": m.answer_id, "score": round(m.score, 4)}
                          for m in matches[:5]],
                 slots=call.slots, client=mask_mapping(dict(req.client)), response=result.as_dict(),

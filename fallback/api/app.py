@@ -113,13 +113,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, **runtime_
             rt.embedder.encode(["warm-up"])
         except Exception:  # the calls will report it (a remote embedder may come back): start anyway
             log.exception("app.warm_up_failed embedder=%s", rt.index.identity)
-        log.info("app.started embedder=%s answers_indexed=%d", rt.index.identity, len(rt.index))
+        rt.service.start_background()
+        log.info("app.started embedder=%s answers_indexed=%d gating=%s", rt.index.identity, len(rt.index),
+                 rt.service.scorer_status())
         try:
             with frozen_heap(srv.freeze_heap), app.state.metrics.gc_pauses.observing():
                 yield
         finally:
             app.state.dispatcher.stop()
             app.state.drafting.stop()
+            rt.service.stop_background()
             if runtime is None:
                 rt.close()
 

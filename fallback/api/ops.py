@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -62,17 +61,6 @@ class Metrics:
         self.gc_pauses = GcPauses()
 
 
-async def timing_middleware(request: Request, call_next: Any) -> Response:
-    started = time.perf_counter()
-    response: Response = await call_next(request)
-    metrics: Metrics | None = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.latency.labels(path, str(response.status_code)).observe(time.perf_counter() - started)
-    return response
-
-
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """The process is up."""
@@ -95,6 +83,7 @@ def readyz(request: Request) -> JSONResponse:
                 rt.index.reconcile()
             checks["index_in_sync"] = rt.index.version == version
             checks["index_keys"] = len(rt.index)
+            checks["gating"] = {**rt.service.scorer_status(), "vote_answer_bar": rt.service.policy.answer_bar}
         except Exception as e:  # readiness must report, not raise
             checks["database"] = False
             checks["error"] = type(e).__name__

@@ -61,6 +61,23 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """The learned scorer's judgement of one query (see ``fallback.scoring``).
+
+    Attributes:
+        answer_id: the answer it predicts.
+        confidence: its calibrated P(that answer is right).
+        threshold: the auto-answer threshold fitted for the precision target in force.
+        version: the scorer version (logged with the decision).
+    """
+
+    answer_id: int
+    confidence: float
+    threshold: float
+    version: int
+
+
+@dataclass(frozen=True)
 class Policy:
     """Thresholds the gate applies (already resolved from settings and calibration)."""
 
@@ -130,6 +147,7 @@ def decide(
     risk_terms: Sequence[str] = (),
     banned_terms: Sequence[str] = (),
     number_conflict: bool = False,
+    verdict: Verdict | None = None,
 ) -> Decision:
     """Apply the gating rules.
 
@@ -143,10 +161,21 @@ def decide(
         banned_terms: banned-word hits found in ``answer.text``.
         number_conflict: the query and the matched key both state numbers, and not the same ones
             (满99 vs 满199): embeddings barely see numbers, so such a match is never auto-sent.
+        verdict: the learned scorer's judgement, when one is in force and knows the answers
+            involved; ``answer`` must then be the answer it predicts. Its confidence replaces the
+            vote's and its fitted threshold replaces ``answer_threshold`` (``min_confidence`` still
+            applies). The caller leaves it out for an exact repeat of an approved key (confidence 1.0).
     """
     if ranked.features is None or answer is None:
         return Decision(Action.HANDOFF, "no_match", 0.0, request_draft=True, risk_terms=tuple(risk_terms))
-    conf = calibration.confidence(ranked.features)
+    if verdict is not None and verdict.answer_id != answer.answer_id:
+        raise ValueError("answer must be the one the verdict predicts")
+    bar = policy.answer_bar
+    if verdict is not None:
+        conf = verdict.confidence
+        bar = max(verdict.threshold, policy.min_confidence)
+    else:
+        conf = calibration.confidence(ranked.features)
     risk = tuple(risk_terms)
 
     def review(reason: str) -> Decision:
@@ -158,7 +187,7 @@ def decide(
         return Decision(
             Action.HANDOFF, "low_confidence", conf, answer.answer_id, request_draft=True, risk_terms=risk
         )
-    if conf < policy.answer_bar:
+    if conf < bar:
         return review("below_answer_threshold")
     if not answer.live_at(now):
         return review("answer_not_live")

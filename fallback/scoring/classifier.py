@@ -62,7 +62,7 @@ class AnswerClassifier:
         z = np.asarray(z, dtype=np.float64)
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
 
     def to_bytes(self) -> bytes:
         """Serialise as an ``.npz`` of arrays (vocabulary as JSON): safe to load, no pickle."""

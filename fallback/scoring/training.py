@@ -45,7 +45,7 @@ class TrainingKey:
 class TrainOptions:
     """Knobs of :func:`train_scorer` (the defaults are the measured ones, docs/gating.md)."""
 
-    folds: int = 3
+    folds: int = 5
     oos_prior: float = 0.1
     delta: float = 0.05
     targets: tuple[float, ...] = TARGETS
@@ -69,7 +69,7 @@ class LearnedScorer:
     def calibrated(self, rows: np.ndarray) -> np.ndarray:
         """P(right answer) for feature rows."""
         z = ((np.atleast_2d(rows) - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
 
     def score(
         self, texts: Sequence[str], vectors: np.ndarray, matches: Sequence[Sequence[KeyMatch]]

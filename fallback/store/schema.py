@@ -6,7 +6,18 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fallback.store.base import Base, UTCDateTime, utcnow
@@ -75,6 +86,7 @@ class Event(Base):
     candidate_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    scorer: Mapped[str | None] = mapped_column(String(32), nullable=True)  # vote | learned:v<version>
     matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     slots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # Coze headers, as sent (untrusted)
@@ -200,3 +212,22 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ScorerModel(Base):
+    """One trained version of the shop's learned scorer (classifier, calibrator, thresholds).
+
+    Every instance serves the newest row; the id is the version. ``max_key_id`` and ``keys`` describe
+    the answer keys it was trained on, so a server can tell how many changed since.
+    """
+
+    __tablename__ = "scorer_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    embedder: Mapped[str] = mapped_column(String(128))
+    keys: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[int] = mapped_column(Integer)
+    max_key_id: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)

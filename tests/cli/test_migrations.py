@@ -71,8 +71,9 @@ def test_embedded_file_from_an_earlier_release_is_migrated_in_place(tmp_path) ->
     engine = create_engine(url)
     with engine.begin() as c:
         c.execute(text("DROP TABLE alembic_version"))  # what create_all left behind
-    assert prepare_embedded(url) == "0001 -> 0002"
+    assert prepare_embedded(url) == "0001 -> 0003"
     assert "text_hash" in {c["name"] for c in inspect(engine).get_columns("candidate_examples")}
+    assert "scorer" in {c["name"] for c in inspect(engine).get_columns("events")}
     assert prepare_embedded(url) is None  # idempotent
     engine.dispose()
     # a fresh file made by today's create_all is stamped at head, not migrated twice
@@ -80,8 +81,27 @@ def test_embedded_file_from_an_earlier_release_is_migrated_in_place(tmp_path) ->
 
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
     Database.connect(fresh).dispose()
-    assert prepare_embedded(fresh) == "stamped 0002"
-    assert prepare_embedded(f"sqlite:///{tmp_path / 'new.db'}") == "empty -> 0002"
+    assert prepare_embedded(fresh) == "stamped 0003"
+    assert prepare_embedded(f"sqlite:///{tmp_path / 'new.db'}") == "empty -> 0003"
     # a fresh clone has no ./var yet: the folder is created, as Database.connect does
-    assert prepare_embedded(f"sqlite:///{tmp_path / 'var' / 'deeper' / 'backstop.db'}") == "empty -> 0002"
+    assert prepare_embedded(f"sqlite:///{tmp_path / 'var' / 'deeper' / 'backstop.db'}") == "empty -> 0003"
     command.check(alembic_config(fresh))
+
+
+def test_embedded_file_of_the_0002_era_gets_the_scorer_tables(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file stamped by nothing but with text_hash (0002's create_all) gains scorer_models and events.scorer."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from backstop.migrate import prepare_embedded
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0002")
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE alembic_version"))
+    assert prepare_embedded(url) == "0002 -> 0003"
+    insp = inspect(engine)
+    assert "scorer_models" in insp.get_table_names()
+    assert "scorer" in {c["name"] for c in insp.get_columns("events")}
+    engine.dispose()
+    command.check(alembic_config(url))
