@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from fallback.core import calibration as calibration_io
 from fallback.core.gating import Calibration
@@ -31,7 +30,6 @@ class Runtime:
     safety: SafetyPolicy
     index: AnswerIndex
     service: FallbackService
-    extras: dict[str, Any]
 
     def close(self) -> None:
         self.db.dispose()
@@ -76,4 +74,4 @@ def build_runtime(
     service = FallbackService(settings, db, emb, index, cal, safety, drafting_enabled=gen is not None)
     if start:
         service.start()
-    return Runtime(settings, db, emb, gen, cal, safety, index, service, {})
+    return Runtime(settings, db, emb, gen, cal, safety, index, service)

@@ -18,6 +18,3 @@ class EmbeddingFailed(BackstopError):
 class GenerationFailed(BackstopError):
     """A generator failed, timed out or returned nothing usable."""
 
-
-class EmbedderMismatch(BackstopError):
-    """An index or cache was built with another embedder than the one configured."""

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -25,23 +25,6 @@ Ids = npt.NDArray[np.int64]
 
 class IndexCorrupt(BackstopError):
     """The index file on disk cannot be read or does not match its metadata."""
-
-
-class VectorIndex(Protocol):
-    """What the answer index needs from a vector store."""
-
-    @property
-    def dimension(self) -> int: ...
-
-    def __len__(self) -> int: ...
-
-    def ids(self) -> set[int]: ...
-
-    def add(self, ids: Ids, vectors: npt.NDArray[np.float32]) -> None: ...
-
-    def remove(self, ids: Iterable[int]) -> None: ...
-
-    def search(self, vectors: npt.NDArray[np.float32], k: int) -> tuple[np.ndarray, Ids]: ...
 
 
 @dataclass(frozen=True)

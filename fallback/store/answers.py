@@ -168,13 +168,6 @@ def live_keys(s: Session) -> list[KeyRow]:
     return [KeyRow(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
 
-def keys_of(s: Session, answer_id: int) -> list[KeyRow]:
-    rows = s.execute(
-        select(AnswerKey.id, AnswerKey.answer_id, AnswerKey.text).where(AnswerKey.answer_id == answer_id)
-    )
-    return [KeyRow(int(r[0]), int(r[1]), str(r[2])) for r in rows]
-
-
 def gate_view(tx: Tx, answer_id: int) -> AnswerCandidate | None:
     """The gate's view of one answer (read on every webhook call: prepared, only the columns needed)."""
     row = tx.first(_GATE_VIEW, {"aid": answer_id})

@@ -100,9 +100,3 @@ def pending_since(s: Session, after_id: int) -> list[tuple[int, str]]:
     )
     return [(int(r[0]), str(r[1])) for r in rows]
 
-
-def pending_ids(s: Session, ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    rows = s.execute(select(Candidate.id).where(Candidate.id.in_(ids), Candidate.status == "pending"))
-    return {int(r[0]) for r in rows}
