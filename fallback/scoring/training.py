@@ -80,8 +80,7 @@ class LearnedScorer:
         proba = self.classifier.proba(texts, vectors)
         q = self.classifier.tfidf(texts)
         out = []
-        for i, ms in enumerate(matches):
-            keys = self.classifier.tfidf([m.text for m in ms]) if ms else sparse.csr_matrix((0, q.shape[1]))
+        for i, (ms, keys) in enumerate(zip(matches, neighbour_ngrams(self.classifier, matches), strict=True)):
             pred, row = row_features(proba[i], self.classifier.classes, ms, q[i], keys)
             out.append((pred, float(self.calibrated(row)[0])))
         return out
@@ -127,6 +126,19 @@ class LearnedScorer:
                 thresholds={float(k): v for k, v in head["thresholds"].items()},
                 meta=head["meta"],
             )
+
+
+def neighbour_ngrams(
+    classifier: AnswerClassifier, matches: Sequence[Sequence[KeyMatch]]
+) -> list[sparse.csr_matrix]:
+    """The TF-IDF rows of each query's retrieved keys, with one transform for all distinct texts."""
+    texts = list(dict.fromkeys(m.text for ms in matches for m in ms))
+    if not texts:
+        empty = sparse.csr_matrix((0, len(classifier.vectorizer.vocabulary_)), dtype=np.float32)
+        return [empty for _ in matches]
+    rows = classifier.tfidf(texts)
+    at = {t: i for i, t in enumerate(texts)}
+    return [rows[[at[m.text] for m in ms]] for ms in matches]
 
 
 @dataclass
@@ -175,9 +187,10 @@ def cross_fit_pool(
         matches = brute_matches(vectors[q], vectors[fit], answers[fit], fit_texts)
         proba = clf.proba([texts[i] for i in q], vectors[q])
         qn = clf.tfidf([texts[i] for i in q])
+        key_rows = neighbour_ngrams(clf, matches)
         for j, i in enumerate(q):
             ms = matches[j]
-            pred, row = row_features(proba[j], clf.classes, ms, qn[j], clf.tfidf([m.text for m in ms]))
+            pred, row = row_features(proba[j], clf.classes, ms, qn[j], key_rows[j])
             rows.append(row)
             correct.append(bool(held[i]) and pred == answers[i])
             in_scope.append(bool(held[i]))
@@ -279,10 +292,8 @@ def pool_rows(
     proba = classifier.proba(texts, vectors)
     q = classifier.tfidf(texts)
     rows, correct = [], []
-    for i, ms in enumerate(matches):
-        pred, row = row_features(
-            proba[i], classifier.classes, ms, q[i], classifier.tfidf([m.text for m in ms])
-        )
+    for i, (ms, keys) in enumerate(zip(matches, neighbour_ngrams(classifier, matches), strict=True)):
+        pred, row = row_features(proba[i], classifier.classes, ms, q[i], keys)
         rows.append(row)
         correct.append(gold[i] is not None and pred == gold[i])
     return CalibrationPool(np.vstack(rows), np.asarray(correct), np.asarray([g is not None for g in gold]))
