@@ -1,6 +1,7 @@
-"""Retraining time of the learned scorer on N approved keys (docs/benchmarks.md, "Serving the learned scorer").
+"""Retraining time of the learned scorer on N approved keys (docs/benchmarks.md, "Serving ...").
 
-    .venv/bin/python scripts/bench_retrain.py --data ../shared/datasets/clinc150/clinc150_full.jsonl --keys 10000
+    .venv/bin/python scripts/bench_retrain.py \
+        --data ../shared/datasets/clinc150/clinc150_full.jsonl --keys 10000
 
 Keys come from the file's train split (its labels are the answers); the embedding is timed apart
 from the fit, which is what runs in the background child process.
