@@ -53,6 +53,11 @@ def prepare_embedded(url: str) -> str | None:
                 stamped = "0002"
             else:
                 stamped = "head"
+            # the service's create_all makes only its own tables; the miner's (created in 0001, unchanged
+            # since) go with them before the stamp says they are there
+            from mining.store import create_tables
+
+            create_tables(engine)
             command.stamp(alembic_config(url), stamped)
     finally:
         engine.dispose()
@@ -81,9 +86,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
     def _url(url: str | None) -> str:
-        from fallback.settings import load_settings
+        from backstop import config
 
-        return url or load_settings().resolved_database_url
+        return url or config.settings().resolved_database_url
 
     @db_app.command("upgrade")
     def upgrade_cmd(revision: str = "head", url: str = typer.Option(None, help="Default: settings.")) -> None:

@@ -1,4 +1,9 @@
-"""Mining commands: ``backstop mine``, ``backstop eval mining`` and ``backstop export kb``."""
+"""Mining commands: ``backstop mine``, ``backstop eval mining`` and ``backstop export kb``.
+
+Wired here, in the composition root: each reads the one settings tree (its ``mining`` section, the
+service's database and ``data_dir``) and hands the section and the event log to ``mining``, which
+never imports the service.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,13 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from fallback.settings import Settings
 from mining.ports import Progress
 
 logger = logging.getLogger(__name__)
@@ -62,6 +69,46 @@ def _embedder_settings(spec: str) -> list[Any]:
     return out
 
 
+def _settings(database_url: str | None, **overrides: Any) -> Settings:
+    """The settings tree with the command's options on top (``--database-url`` wins over the tree's)."""
+    from backstop import config
+
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    return config.settings(**overrides)
+
+
+def _open(url: str) -> Any:
+    """The service's database, which must exist already (mining reads what the service wrote)."""
+    from fallback.store.db import Database, missing_sqlite_file
+
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        typer.echo(
+            f"error: no database at {missing} (set BACKSTOP_DATA_DIR or BACKSTOP_DATABASE_URL)", err=True
+        )
+        raise typer.Exit(2)
+    return Database.connect(url, create=False)
+
+
+class EventLog:
+    """The service's event log as mining's :class:`~mining.ports.QueryLog` (opened on first read)."""
+
+    def __init__(self, database_url: str) -> None:
+        """Read from the database at ``database_url``."""
+        self.database_url = database_url
+
+    def unanswered(self, start: datetime, end: datetime) -> list[str]:
+        """Masked queries of ``[start, end)`` that were not auto-answered."""
+        from fallback.store import events
+
+        db = _open(self.database_url)
+        try:
+            return db.run(lambda s: events.unanswered_queries(s, start, end))
+        finally:
+            db.dispose()
+
+
 def mine_command(
     since: Annotated[str | None, typer.Option("--since", help="Window back from now: 30m, 24h, 7d.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="Window start (ISO date/time, UTC).")] = None,
@@ -73,7 +120,9 @@ def mine_command(
         Path | None, typer.Option("--existing-intents", help="The bot's intents (JSON or CSV).")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: settings).")] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: the settings').")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
@@ -81,21 +130,21 @@ def mine_command(
     """Cluster the long-tail queries of a window into candidate intents (pack, CSV, HTML report)."""
     from mining.lock import MiningLocked
     from mining.runner import MineRequest, mine
-    from mining.settings import MiningSettings
 
     _configure_logging(verbose)
-    overrides: dict[str, Any] = {}
+    section: dict[str, Any] = {}
     if out is not None:
-        overrides["out_dir"] = out
-    if database_url is not None:
-        overrides["database_url"] = database_url
+        section["out_dir"] = out
     if seed is not None:
-        overrides["seed"] = seed
-    settings = MiningSettings(**overrides)
+        section["seed"] = seed
+    settings = _settings(database_url, mining=section)
+    url = settings.resolved_database_url
     request = MineRequest(since, start, end, input_path, existing)
     try:
         with _progress_bar(not quiet) as progress:
-            outcome = mine(settings, request, progress=progress)
+            outcome = mine(
+                settings.mining, request, database_url=url, queries=EventLog(url), progress=progress
+            )
     except MiningLocked as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=3) from e
@@ -136,16 +185,15 @@ def eval_mining_command(
     )
     from mining.cache import EmbeddingCache
     from mining.evaluation import evaluate, load_labelled
-    from mining.settings import MiningSettings
 
     _configure_logging(verbose)
-    overrides: dict[str, Any] = {}
+    section: dict[str, Any] = {}
     if embedder:  # an explicit choice: exactly these views, no English one added
         first, *rest = _embedder_settings(embedder)
-        overrides |= {"embedder": first, "extra_embedders": rest, "english_embedders": []}
+        section |= {"embedder": first, "extra_embedders": rest, "english_embedders": []}
     if seed is not None:
-        overrides["seed"] = seed
-    settings = MiningSettings(**overrides)
+        section["seed"] = seed
+    settings = _settings(None, mining=section).mining
     rows = load_labelled(data, split=None if split == "all" else split, limit=limit, seed=settings.seed)
     store = EmbeddingCache(settings.cache_path) if cache else None
     built = build_mining_embedder(settings, cache=store)
@@ -162,7 +210,9 @@ def eval_mining_command(
 
 def export_kb_command(
     dataset_id: Annotated[str | None, typer.Option("--dataset-id", help="Coze knowledge base id.")] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: the settings').")
+    ] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Coze OpenAPI base URL.")] = None,
     prune: Annotated[
         bool, typer.Option("--prune/--no-prune", help="Delete our documents whose answer is retired.")
@@ -170,21 +220,19 @@ def export_kb_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO.")] = False,
 ) -> None:
     """Push the approved answers (table answers, status active) to a Coze text knowledge base."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
-
     from coze.knowledge_base import KnowledgeExportFailed, push_qa_pairs
-    from mining.settings import MiningSettings
-    from mining.sources import load_active_answers
+    from fallback.store import answers as answers_repo
 
     _configure_logging(verbose)
-    overrides: dict[str, Any] = {"database_url": database_url} if database_url else {}
-    settings = MiningSettings(**overrides)
-    coze = settings.coze.model_copy(
+    settings = _settings(database_url)
+    coze = settings.mining.coze.model_copy(
         update={k: v for k, v in {"dataset_id": dataset_id, "base_url": base_url}.items() if v}
     )
-    with Session(create_engine(settings.database_url)) as session:
-        pairs = load_active_answers(session)
+    db = _open(settings.resolved_database_url)
+    try:
+        pairs = db.run(answers_repo.active_pairs)
+    finally:
+        db.dispose()
     try:
         report = push_qa_pairs(pairs, coze, prune=prune)
     except KnowledgeExportFailed as e:

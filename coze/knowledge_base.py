@@ -96,7 +96,7 @@ def build_coze(settings: CozeSettings) -> Coze:
     if settings.auth == "pat":
         token = settings.token.get_secret_value()
         if not token:
-            raise KnowledgeExportFailed("set BACKSTOP_MINING_COZE__TOKEN (a Coze personal access token)")
+            raise KnowledgeExportFailed("set BACKSTOP_MINING__COZE__TOKEN (a Coze personal access token)")
         auth: TokenAuth | JWTAuth = TokenAuth(token)
     else:
         if not (settings.jwt_client_id and settings.jwt_public_key_id and settings.jwt_private_key_file):

@@ -1,9 +1,14 @@
-"""Service commands: ``serve``, ``calibrate``, ``eval gating``, ``seed-demo``."""
+"""Service commands: ``serve``, ``calibrate``, ``eval gating``, ``users``.
+
+Registered by the composition root (``backstop.cli``), which also hands in how an embedded database is
+brought to the current schema (the migrations are the root's).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -19,11 +24,13 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
     return load_settings(**overrides)
 
 
-def _migrate_embedded(url: str) -> None:
-    """Bring an embedded SQLite file made by an earlier release to the current schema (no-op otherwise)."""
-    from backstop.migrate import prepare_embedded  # the composition root owns the migrations
+#: Brings an embedded SQLite file to the current schema; returns what it did (None: nothing).
+PrepareDatabase = Callable[[str], str | None]
 
-    done = prepare_embedded(url)
+
+def prepared(prepare_database: PrepareDatabase, url: str) -> None:
+    """Run ``prepare_database`` on ``url`` and say so when the schema changed."""
+    done = prepare_database(url)
     if done:
         err.print(f"database schema migrated: {done}")
 
@@ -42,9 +49,15 @@ def _progress(name: str, message: str) -> None:
     err.print(f"[dim]{name}: {message}[/]")
 
 
-def register(app: typer.Typer, eval_app: typer.Typer) -> None:
-    """Add the service commands to the root CLI."""
-    register_users(app)
+def register(app: typer.Typer, eval_app: typer.Typer, *, prepare_database: PrepareDatabase) -> None:
+    """Add the service commands to the root CLI.
+
+    Args:
+        app: The root CLI.
+        eval_app: Its ``eval`` group.
+        prepare_database: Migrates an embedded database (``backstop.migrate.prepare_embedded``).
+    """
+    register_users(app, prepare_database)
 
     @app.command()
     def serve(
@@ -67,7 +80,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         from fallback.logs import configure
 
         configure(s.log_level, json_format=s.log_json)
-        _migrate_embedded(s.resolved_database_url)
+        prepared(prepare_database, s.resolved_database_url)
         err.print(
             f"[bold]Backstop[/] on http://{host}:{port}  ·  API docs: http://{host}:{port}/docs"
             f"  ·  reviewer console: http://{host}:{port}/review  ·  embedder: {s.embedder.backend}"
@@ -198,7 +211,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
 
 
-def register_users(app: typer.Typer) -> None:
+def register_users(app: typer.Typer, prepare_database: PrepareDatabase) -> None:
     """``backstop users add|token``."""
     users_app = typer.Typer(help="Reviewer accounts.", no_args_is_help=True)
     app.add_typer(users_app, name="users")
@@ -217,11 +230,20 @@ def register_users(app: typer.Typer) -> None:
         ),
         token: bool = typer.Option(False, "--token", help="Also issue an API token (printed once)."),
     ) -> None:
-        """Create a reviewer or admin account in the configured database."""
+        """Create a reviewer or admin account in the configured database (which must exist)."""
         from fallback.store import users as users_repo
-        from fallback.store.db import Database
+        from fallback.store.db import Database, missing_sqlite_file
 
-        db = Database.connect(_settings().resolved_database_url)
+        url = _settings().resolved_database_url
+        missing = missing_sqlite_file(url)
+        if missing is not None:  # opening it would make a new database no server reads
+            err.print(
+                f"[red]no database at {missing}[/]: set BACKSTOP_DATA_DIR (or BACKSTOP_DATABASE_URL) to the "
+                "service's, or create it with `backstop db upgrade`"
+            )
+            raise typer.Exit(2)
+        prepared(prepare_database, url)
+        db = Database.connect(url)
         try:
 
             def tx(s):  # type: ignore[no-untyped-def]
@@ -234,6 +256,7 @@ def register_users(app: typer.Typer) -> None:
             raise typer.Exit(2) from e
         finally:
             db.dispose()
-        typer.echo(f"created {role} {username}")
+        typer.echo(f"created {role} {username} in {db.engine.url.render_as_string(hide_password=True)}")
         if issued:
             typer.echo(f"API token (shown once): {issued}")
+

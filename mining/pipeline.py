@@ -1,7 +1,7 @@
 """The mining pipeline: dedupe -> embed -> reduce -> cluster -> name -> represent -> check overlap.
 
 Pure: every stage is a constructor argument with a default, nothing here touches a database, the network
-or torch. ``mining.runner`` and ``mining.cli`` wire settings, storage and outputs around it.
+or torch. ``mining.runner`` and ``backstop.mining_cli`` wire settings, storage and outputs around it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from mining.domain import IntentName, Labels, Points
@@ -68,3 +69,11 @@ class Tokenizer(Protocol):
     """Splits a text into content tokens (stopwords and punctuation removed)."""
 
     def __call__(self, text: str) -> list[str]: ...
+
+
+class QueryLog(Protocol):
+    """Where the questions of a window come from: the service's event log (wired in by the CLI)."""
+
+    def unanswered(self, start: datetime, end: datetime) -> list[str]:
+        """Masked queries asked in ``[start, end)`` that were not auto-answered, oldest first."""
+        ...

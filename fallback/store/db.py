@@ -55,6 +55,20 @@ def make_engine(url: str, *, manual_checkpoints: bool = False) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite ``url`` when it does not exist yet (None: it exists, or not a file URL).
+
+    Commands that only read or add to a deployment's database (``users add``, ``mine``, ``export kb``)
+    refuse to run on a file that is not there: opening it would create a new, empty database.
+    """
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return None if Path(path).exists() else Path(path).resolve()
+
+
 def init_schema(engine: Engine) -> None:
     """Create missing tables (the embedded default; PostgreSQL deployments run Alembic)."""
     import fallback.store.schema  # noqa: F401  (registers the tables)

@@ -1,15 +1,18 @@
 """The event log: one row per webhook call, idempotent on (conversation_id, message_id).
 
-Both functions sit on the webhook's hot path: prepared Core statements run on a DBAPI transaction
-(:mod:`fallback.store.prepared`), no ORM unit of work and no ``Session``.
+``find`` and ``insert_event`` sit on the webhook's hot path: prepared Core statements run on a DBAPI
+transaction (:mod:`fallback.store.prepared`), no ORM unit of work and no ``Session``. The reader below is
+for the nightly mining job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.orm import Session
 
 from fallback.store.prepared import Prepared, Tx
 from fallback.store.schema import Event
@@ -42,3 +45,17 @@ def find(tx: Tx, conversation_id: str, message_id: str | None) -> LoggedResponse
 def insert_event(tx: Tx, **fields: Any) -> None:
     """Log one call (column defaults such as ``created_at`` are filled in as SQLAlchemy would)."""
     tx.execute(_INSERT, fields)
+
+
+def unanswered_queries(s: Session, start: datetime, end: datetime) -> list[str]:
+    """Masked queries of ``[start, end)`` that were not auto-answered (pending review, handoff, blocked).
+
+    What ``backstop mine`` clusters, oldest first.
+    """
+    rows = s.scalars(
+        select(Event.query)
+        .where(Event.created_at >= start, Event.created_at < end, Event.action != "answer")
+        .order_by(Event.id)
+    )
+    return [q for q in rows if q and q.strip()]
+

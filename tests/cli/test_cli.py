@@ -51,6 +51,9 @@ def test_eval_gating_refuses_an_unknown_scorer(tmp_path) -> None:  # type: ignor
 
 
 def test_users_add_refuses_a_short_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fallback.store.db import Database
+
+    Database.connect(f"sqlite:///{tmp_path / 'backstop.db'}").dispose()  # the service's database
     env = {**ENV, "BACKSTOP_DATA_DIR": str(tmp_path), "BACKSTOP_NEW_USER_PASSWORD": "short"}
     out = subprocess.run(
         [sys.executable, "-m", "backstop", "users", "add", "bob"],

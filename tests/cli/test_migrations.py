@@ -89,7 +89,7 @@ def test_embedded_file_from_an_earlier_release_is_migrated_in_place(tmp_path) ->
 
 
 def test_embedded_file_of_the_0002_era_gets_the_scorer_tables(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A file stamped by nothing but with text_hash (0002's create_all) gains scorer_models and events.scorer."""
+    """A file stamped by nothing but with text_hash (0002's create_all) gains scorer_models, events.scorer."""
     from sqlalchemy import create_engine, inspect, text
 
     from backstop.migrate import prepare_embedded

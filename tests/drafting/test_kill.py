@@ -37,7 +37,7 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) ->
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "fallback.drafting.cli", "worker"],
+        return subprocess.Popen([sys.executable, "-m", "backstop", "worker"],
                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 

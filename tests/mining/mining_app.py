@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from mining.cli import register
+from backstop.mining_cli import register
 
 
 def build_app() -> typer.Typer:
-    """``mine``, ``eval mining`` and ``export kb`` registered as ``backstop.cli`` registers them."""
+    """``mine``, ``eval mining`` and ``export kb``, registered as ``backstop.cli`` registers them."""
     app = typer.Typer(no_args_is_help=True)
     eval_app = typer.Typer(no_args_is_help=True)
     app.add_typer(eval_app, name="eval")

@@ -145,8 +145,8 @@ def test_export_kb_command_reads_active_answers(
             ]
         )
         session.commit()
-    monkeypatch.setenv("BACKSTOP_MINING_COZE__TOKEN", "pat_test_token")
-    monkeypatch.setenv("BACKSTOP_MINING_COZE__POLL_INTERVAL_S", "0.01")
+    monkeypatch.setenv("BACKSTOP_MINING__COZE__TOKEN", "pat_test_token")
+    monkeypatch.setenv("BACKSTOP_MINING__COZE__POLL_INTERVAL_S", "0.01")
     result = CliRunner().invoke(
         build_app(),
         [

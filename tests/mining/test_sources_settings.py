@@ -1,4 +1,4 @@
-"""Input loading (event log window, text files, existing intents) and the settings' validation."""
+"""Input loading (event log window, text files, existing intents) and the mining section's validation."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from fallback.settings import load_settings
+from fallback.store.answers import active_pairs
 from fallback.store.base import Base
+from fallback.store.events import unanswered_queries
 from fallback.store.schema import Answer, Event
 from mining.settings import MiningSettings
 from mining.sources import (
-    load_active_answers,
-    load_event_queries,
     load_existing_intents,
     load_text_file,
     parse_span,
@@ -62,7 +63,7 @@ def test_event_queries_skip_auto_answers_and_other_windows() -> None:
                 )
             )
         session.commit()
-        assert load_event_queries(session, NOW - timedelta(hours=24), NOW) == [
+        assert unanswered_queries(session, NOW - timedelta(hours=24), NOW) == [
             "退款多久到账",
             "转人工",
             "违禁词",
@@ -81,7 +82,7 @@ def test_active_answers_respect_status_and_validity() -> None:
             ]
         )
         session.commit()
-        assert load_active_answers(session, now=NOW) == [("退款多久到账", "1-3个工作日原路退回。")]
+        assert active_pairs(session, now=NOW) == [("退款多久到账", "1-3个工作日原路退回。")]
 
 
 def test_text_files(tmp_path: Path) -> None:
@@ -112,15 +113,26 @@ def test_existing_intents_from_json_and_csv(tmp_path: Path) -> None:
     }
 
 
-def test_settings_from_env_and_validation(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BACKSTOP_MINING_MIN_CLUSTER_SIZE", "12")
-    monkeypatch.setenv("BACKSTOP_MINING_EMBEDDER__BACKEND", "e5-small")
-    monkeypatch.setenv("BACKSTOP_MINING_COZE__BASE_URL", "https://api.coze.com")
-    settings = MiningSettings()
+def test_settings_from_env_and_validation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BACKSTOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BACKSTOP_MINING__MIN_CLUSTER_SIZE", "12")
+    monkeypatch.setenv("BACKSTOP_MINING__EMBEDDER__BACKEND", "e5-small")
+    monkeypatch.setenv("BACKSTOP_MINING__COZE__BASE_URL", "https://api.coze.com")
+    monkeypatch.setenv("BACKSTOP_MINING__LOCK_PATH", "/run/mine.lock")
+    root = load_settings()
+    settings = root.mining
     assert settings.min_cluster_size == 12
     assert settings.embedder.backend == "e5-small"
     assert settings.coze.base_url == "https://api.coze.com"
-    assert MiningSettings.model_fields["database_url"].default == "sqlite:///var/backstop.db"
+    # one database and one data_dir for the whole tree: unset mining paths follow BACKSTOP_DATA_DIR
+    assert root.resolved_database_url == f"sqlite:///{tmp_path / 'backstop.db'}"
+    assert settings.out_dir == tmp_path / "mining"
+    assert settings.cache_path == tmp_path / "mining" / "embeddings.sqlite"
+    assert settings.lock_path == Path("/run/mine.lock")  # set explicitly: kept
+    assert settings.embedder.cache_dir == tmp_path / "models"
+    assert "database_url" not in MiningSettings.model_fields
+    with pytest.raises(ValidationError):
+        MiningSettings(database_url="sqlite://")  # type: ignore[call-arg]  # unknown keys are refused
     with pytest.raises(ValidationError):
         MiningSettings(overlap_new_jaccard=0.6, overlap_merge_jaccard=0.3)
     with pytest.raises(ValidationError):
