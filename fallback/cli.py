@@ -1,4 +1,4 @@
-"""Service commands: ``serve``, ``calibrate``, ``eval gating``, ``users``.
+"""Service commands: ``serve``, ``calibrate``, ``eval gating``, ``users``, ``purge``.
 
 Registered by the composition root (``backstop.cli``), which also hands in how an embedded database is
 brought to the current schema (the migrations are the root's).
@@ -58,6 +58,7 @@ def register(app: typer.Typer, eval_app: typer.Typer, *, prepare_database: Prepa
         prepare_database: Migrates an embedded database (``backstop.migrate.prepare_embedded``).
     """
     register_users(app, prepare_database)
+    register_purge(app)
 
     @app.command()
     def serve(
@@ -260,3 +261,46 @@ def register_users(app: typer.Typer, prepare_database: PrepareDatabase) -> None:
         if issued:
             typer.echo(f"API token (shown once): {issued}")
 
+
+def register_purge(app: typer.Typer) -> None:
+    """``backstop purge``: the ``retention`` settings applied to the event log and closed candidates."""
+
+    @app.command()
+    def purge(
+        dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be deleted; delete nothing."),
+    ) -> None:
+        """Delete events and closed (approved/rejected) candidates older than the retention settings."""
+        from fallback.store import retention
+        from fallback.store.db import Database, missing_sqlite_file
+
+        s = _settings()
+        keep = s.retention
+        if keep.events_days is None and keep.closed_candidates_days is None:
+            typer.echo(
+                "nothing to purge: set BACKSTOP_RETENTION__EVENTS_DAYS and/or "
+                "BACKSTOP_RETENTION__CLOSED_CANDIDATES_DAYS (unset = keep forever)"
+            )
+            return
+        url = s.resolved_database_url
+        missing = missing_sqlite_file(url)
+        if missing is not None:
+            err.print(f"[red]no database at {missing}[/]: set BACKSTOP_DATA_DIR or BACKSTOP_DATABASE_URL")
+            raise typer.Exit(2)
+        db = Database.connect(url, create=False)
+        try:
+            report = db.run(
+                lambda session: retention.purge(
+                    session,
+                    events_before=retention.cutoff(keep.events_days),
+                    candidates_before=retention.cutoff(keep.closed_candidates_days),
+                    dry_run=dry_run,
+                )
+            )
+        finally:
+            db.dispose()
+        verb = "would delete" if dry_run else "deleted"
+        for count, what, days in (
+            (report.events, "events", keep.events_days),
+            (report.candidates, "closed candidates", keep.closed_candidates_days),
+        ):
+            typer.echo(f"{verb} {count} {what} older than {days} days" if days else f"kept all {what}")

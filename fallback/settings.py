@@ -188,6 +188,20 @@ class ServerSettings(Section):
     bot_burst: float = Field(1000.0, ge=1)
 
 
+class RetentionSettings(Section):
+    """How long ``backstop purge`` keeps the event log and closed review candidates."""
+
+    events_days: int | None = Field(
+        None, ge=1, description="Delete webhook events older than this many days; None = keep forever."
+    )
+    closed_candidates_days: int | None = Field(
+        None,
+        ge=1,
+        description="Delete approved or rejected candidates closed more than this many days ago (pending "
+        "ones are never deleted); None = keep forever.",
+    )
+
+
 class Settings(BaseSettings):
     """The root of the service's settings tree."""
 
@@ -213,6 +227,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     mining: MiningSettings = Field(default_factory=MiningSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -28,6 +28,7 @@ COMMANDS = [
     ["calibrate", "--data", "x.jsonl"],
     ["eval", "gating", "--data", "x.jsonl"],
     ["eval", "mining", "--data", "x.jsonl"],
+    ["purge"],
     ["db", "current"],
 ]
 
