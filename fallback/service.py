@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from fallback.core import gating
-from fallback.core.domain import Action, Decision, KeyMatch
-from fallback.core.gating import Calibration, Policy
+from fallback.core.domain import Action, Decision, KeyMatch, Ranked
+from fallback.core.gating import Calibration, Policy, Verdict
 from fallback.core.masking import mask, mask_mapping, pseudonymize
 from fallback.core.normalize import cache_key, normalize
 from fallback.core.safety import SafetyPolicy, detect_injection
@@ -307,7 +307,9 @@ class FallbackService:
         if not calls:
             return []
         grouping = self.grouper.batch([c.vector for c in calls])  # one index search for the batch
-        writes = [self._decision(c, row, grouping) for row, c in enumerate(calls)]
+        ranked = [self._rank(c) for c in calls]
+        verdicts = self._verdicts(calls, ranked)  # one learned-scorer pass for the batch
+        writes = [self._decision(c, row, grouping, ranked[row], verdicts[row]) for row, c in enumerate(calls)]
         if len(writes) > 1:
             try:
                 results: list[FallbackResult | Exception] = list(
@@ -339,15 +341,31 @@ class FallbackService:
         except Exception as e:
             return e
 
-    def _decision(self, call: _Call, row: int, grouping: BatchGrouping) -> Callable[[Tx], FallbackResult]:
-        """The transaction function that decides and logs ``call`` (safe to run again on a retry)."""
-        req, text, matches, key = call.req, call.text, call.matches, call.key
+    def _rank(self, call: _Call) -> Ranked:
+        key, matches = call.key, call.matches
         exact = frozenset(m.answer_id for m in matches if _key_form(m.text) == key) if key else frozenset()
-        ranked = gating.rank(matches, self.calibration.vote_k, exact)
+        return gating.rank(matches, self.calibration.vote_k, exact)
+
+    def _verdicts(self, calls: list[_Call], ranked: list[Ranked]) -> list[Verdict | None]:
+        """The learned scorer's verdicts (None where the vote decides: no model, exact repeats)."""
+        out: list[Verdict | None] = [None] * len(calls)
+        if self.scorer is None or self.scorer.current is None:
+            return out
+        todo = [i for i, r in enumerate(ranked) if r.features is not None and not r.features.exact]
+        found = self.scorer.verdicts(
+            [calls[i].text for i in todo], [calls[i].vector for i in todo], [calls[i].matches for i in todo],
+            [ranked[i].answers[0][0] for i in todo],
+        )
+        for i, v in zip(todo, found, strict=True):
+            out[i] = v
+        return out
+
+    def _decision(
+        self, call: _Call, row: int, grouping: BatchGrouping, ranked: Ranked, verdict: Verdict | None
+    ) -> Callable[[Tx], FallbackResult]:
+        """The transaction function that decides and logs ``call`` (safe to run again on a retry)."""
+        req, text, matches = call.req, call.text, call.matches
         top_id = ranked.answers[0][0] if ranked.answers else None
-        verdict = None
-        if self.scorer is not None and ranked.features is not None and not ranked.features.exact:
-            verdict = self.scorer.verdict(text, call.vector, matches, top_id)
         served_id = verdict.answer_id if verdict is not None else top_id
         call.scorer = f"learned:v{verdict.version}" if verdict is not None else "vote"
         top_key = next(

@@ -150,26 +150,40 @@ class ScorerSlot:
                  self.current.threshold)
         return True
 
-    def verdict(
-        self, text: str, vector: Any, matches: Sequence[KeyMatch], top_id: int | None
-    ) -> Verdict | None:
-        """The learned confidence for one query, or None where the vote must decide.
+    def verdicts(
+        self, texts: Sequence[str], vectors: Sequence[Any], matches: Sequence[Sequence[KeyMatch]],
+        top_ids: Sequence[int],
+    ) -> list[Verdict | None]:
+        """The learned confidence for each query (one pass for all), or None where the vote decides.
 
         None when no model is in force, when its target cannot be met (no threshold), when the k-NN
         top answer is unknown to it (approved after it was trained) or when scoring fails.
         """
+        out: list[Verdict | None] = [None] * len(texts)
         served = self.current
-        if served is None or served.threshold is None or top_id is None or vector is None:
-            return None
-        if not served.scorer.classifier.knows(top_id):
-            return None
+        if served is None or served.threshold is None:
+            return out
+        clf = served.scorer.classifier
+        known = [i for i, a in enumerate(top_ids) if clf.knows(a) and vectors[i] is not None]
+        if not known:
+            return out
         try:
-            pred, conf = served.scorer.score([text], np.asarray(vector, dtype=np.float32).reshape(1, -1),
-                                             [list(matches)])[0]
+            rows = np.vstack([np.asarray(vectors[i], dtype=np.float32).reshape(1, -1) for i in known])
+            scored = served.scorer.score([texts[i] for i in known], rows, [list(matches[i]) for i in known])
         except Exception:
             log.exception("scorer.failed version=%d", served.version)
+            return out
+        for i, (pred, conf) in zip(known, scored, strict=True):
+            out[i] = Verdict(pred, conf, served.threshold, served.version)
+        return out
+
+    def verdict(
+        self, text: str, vector: Any, matches: Sequence[KeyMatch], top_id: int | None
+    ) -> Verdict | None:
+        """:meth:`verdicts` for one query."""
+        if top_id is None:
             return None
-        return Verdict(pred, conf, served.threshold, served.version)
+        return self.verdicts([text], [vector], [matches], [top_id])[0]
 
 
 class Retrainer:

@@ -157,3 +157,16 @@ def test_eval_gating_reports_both_scorers_fitted_without_the_test_split() -> Non
     # measured 0.56 at 0.992 precision (docs/benchmarks.md); the vote answers ~0 with its own calibration
     assert result["coverage"] >= 2 * max(result["vote"]["coverage"], 0.01)
     assert result["precision"] >= 0.98
+
+
+def test_the_serving_tfidf_equals_the_fitted_vectorizer() -> None:
+    texts = ["可以开发票吗", "发票  怎么开 ", "Can I GET an invoice??", "", "a", "开发票开发票", "发\t\n票"]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    keys = [*texts[:3], "退货流程", "什么时候发货"]
+    clf = AnswerClassifier.fit(keys, rng.normal(size=(5, 8)), [1, 1, 2, 2, 3])
+    fast, slow = clf.tfidf(texts), clf.vectorizer.transform(texts)
+    assert np.allclose(fast.toarray(), slow.toarray(), atol=1e-6)
+    again = AnswerClassifier.from_bytes(clf.to_bytes())
+    assert np.allclose(again.tfidf(texts).toarray(), slow.toarray(), atol=1e-6)
+    assert np.allclose(again.proba(texts, vectors), clf.proba(texts, vectors), atol=1e-6)
