@@ -78,9 +78,9 @@ def _settings(database_url: str | None, **overrides: Any) -> Settings:
     return config.settings(**overrides)
 
 
-def _open(url: str) -> Any:
-    """The service's database, which must exist already (mining reads what the service wrote)."""
-    from fallback.store.db import Database, missing_sqlite_file
+def _require_database(url: str) -> None:
+    """Refuse (exit 2) an SQLite file that is not there: mining reads what the service wrote."""
+    from fallback.store.db import missing_sqlite_file
 
     missing = missing_sqlite_file(url)
     if missing is not None:
@@ -88,6 +88,13 @@ def _open(url: str) -> Any:
             f"error: no database at {missing} (set BACKSTOP_DATA_DIR or BACKSTOP_DATABASE_URL)", err=True
         )
         raise typer.Exit(2)
+
+
+def _open(url: str) -> Any:
+    """The service's database, which must exist already."""
+    from fallback.store.db import Database
+
+    _require_database(url)
     return Database.connect(url, create=False)
 
 
@@ -139,6 +146,8 @@ def mine_command(
         section["seed"] = seed
     settings = _settings(database_url, mining=section)
     url = settings.resolved_database_url
+    if input_path is None:  # a window of the event log: the service's database must be there
+        _require_database(url)
     request = MineRequest(since, start, end, input_path, existing)
     try:
         with _progress_bar(not quiet) as progress:

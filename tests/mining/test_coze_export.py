@@ -163,3 +163,22 @@ def test_export_kb_command_reads_active_answers(
     assert result.exit_code == 0, result.output
     assert "1 approved answers: 1 created" in result.output
     assert [d.name.split(" #")[0] for d in server.state.documents.values()] == ["运费谁出？"]
+
+
+def test_export_kb_reads_the_database_of_backstop_data_dir(
+    server: FakeCozeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'backstop.db'}")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(Answer(question="能开发票吗？", text="可以，确认收货后申请。"))
+        session.commit()
+    monkeypatch.setenv("BACKSTOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BACKSTOP_MINING__COZE__TOKEN", "pat_test_token")
+    monkeypatch.setenv("BACKSTOP_MINING__COZE__POLL_INTERVAL_S", "0.01")
+    monkeypatch.chdir(tmp_path.parent)
+    result = CliRunner().invoke(
+        build_app(), ["export", "kb", "--dataset-id", server.state.dataset_id, "--base-url", server.base_url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 approved answers: 1 created" in result.output

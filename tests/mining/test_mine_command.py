@@ -170,3 +170,25 @@ def test_mine_from_a_file(env: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     pack = json.loads((tmp_path / "o" / "run-00001" / "intent_pack.json").read_text(encoding="utf-8"))
     assert {p["intent_name"] for p in pack} >= {"order.refund", "promotion.coupon"}
+
+
+def test_mine_reads_the_database_of_backstop_data_dir(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --database-url, no --out: BACKSTOP_DATA_DIR alone says where the events are and runs go."""
+    monkeypatch.setenv("BACKSTOP_DATA_DIR", str(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a ./var here must not be read, nor made
+    result = CliRunner().invoke(build_app(), ["mine", "--since", "24h", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "89 queries" in result.output
+    assert (tmp_path / "mining" / "run-00001" / "intent_pack.json").is_file()
+    with Session(create_engine(env)) as session:
+        assert session.scalars(select(MiningRun.status)).one() == "succeeded"
+    assert not (elsewhere / "var").exists()
+
+    monkeypatch.setenv("BACKSTOP_DATA_DIR", str(elsewhere))  # no database there: refused, none created
+    refused = CliRunner().invoke(build_app(), ["mine", "--since", "24h", "--quiet"])
+    assert refused.exit_code == 2
+    assert "no database at" in refused.output and not (elsewhere / "backstop.db").exists()
