@@ -91,14 +91,17 @@ class CachedEmbedder:
 
     @property
     def model_id(self) -> str:
+        """The model's identity (name and weights), recorded with every vector."""
         return self._inner.model_id
 
     @property
     def dimension(self) -> int:
+        """Length of every vector ``encode`` returns."""
         return self._inner.dimension
 
     @property
     def version(self) -> str:
+        """Changes whenever the same texts would embed differently (keys caches and indexes)."""
         return self._inner.version
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:

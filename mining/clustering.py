@@ -34,6 +34,7 @@ class HdbscanClusterer:
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return (
             f"hdbscan(min_cluster_size={self.min_cluster_size or 'auto'}, min_samples={self.min_samples}, "
             f"selection={self.cluster_selection})"
@@ -43,6 +44,7 @@ class HdbscanClusterer:
         return self.min_cluster_size or auto_min_cluster_size(n)
 
     def fit_predict(self, points: Points) -> Labels:
+        """One integer label per row of ``points`` (``-1`` = noise)."""
         n = points.shape[0]
         if n < max(2, self._size(n)):
             return np.full(n, NOISE, dtype=np.int64)
@@ -63,9 +65,11 @@ class SklearnHdbscanClusterer(HdbscanClusterer):
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return "sklearn-" + super().name
 
     def fit_predict(self, points: Points) -> Labels:
+        """One integer label per row of ``points`` (``-1`` = noise)."""
         from sklearn.cluster import HDBSCAN
 
         n = points.shape[0]
@@ -85,9 +89,11 @@ class FastHdbscanClusterer(HdbscanClusterer):
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return "fast-" + super().name
 
     def fit_predict(self, points: Points) -> Labels:
+        """One integer label per row of ``points`` (``-1`` = noise)."""
         try:
             import fast_hdbscan
         except ImportError as e:
@@ -112,9 +118,11 @@ class KMeansClusterer:
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return f"kmeans(k={self.n_clusters})"
 
     def fit_predict(self, points: Points) -> Labels:
+        """One integer label per row of ``points`` (``-1`` = noise)."""
         from sklearn.cluster import KMeans
 
         k = min(self.n_clusters, points.shape[0])
@@ -211,8 +219,9 @@ def merge_close_clusters(vectors: Points, labels: Labels, *, min_cosine: float) 
 
 
 def dissolve_small_clusters(vectors: Points, labels: Labels, *, share: float) -> Labels:
-    """Hand the members of clusters smaller than ``share`` x the median cluster size to their nearest
-    remaining centroid (noise stays noise).
+    """Hand the members of clusters below ``share`` x the median size to their nearest remaining centroid.
+
+    Noise stays noise.
 
     Consensus and re-assignment leave crumbs of three to nine texts beside clusters of thirty (texts
     that could belong to either of two intents); relative to the median they are crumbs whatever the

@@ -25,14 +25,17 @@ class ConcatEmbedder:
 
     @property
     def model_id(self) -> str:
+        """The model's identity (name and weights), recorded with every vector."""
         return "+".join(e.model_id for e in self._embedders)
 
     @property
     def dimension(self) -> int:
+        """Length of every vector ``encode`` returns."""
         return sum(e.dimension for e in self._embedders)
 
     @property
     def version(self) -> str:
+        """Changes whenever the same texts would embed differently (keys caches and indexes)."""
         return "+".join(embedder_identity(e) for e in self._embedders)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:

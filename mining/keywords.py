@@ -83,6 +83,7 @@ class JiebaTokenizer:
         return list(self._jieba.lcut(text))
 
     def __call__(self, text: str) -> list[str]:
+        """The tokens of ``text``."""
         out = []
         for raw in self._cut(_PLACEHOLDER.sub(" ", text.lower())):
             token = raw.strip()

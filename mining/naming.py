@@ -54,10 +54,12 @@ class KeywordNamer:
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return "keywords"
 
     @property
     def tokenizer(self) -> Tokenizer:
+        """The tokenizer keywords are counted with (jieba unless one was given)."""
         if self._tokenizer is None:
             from mining.keywords import JiebaTokenizer
 
@@ -67,8 +69,11 @@ class KeywordNamer:
     def _parts(
         self, cluster: ClusterView, *, skip: Sequence[str] = (), min_share: float = MIN_SHARE
     ) -> tuple[LexiconEntry | None, str, Aspect | None, Aspect | None]:
-        """Lexicon family, key phrase, the cue for the display name (one the phrase does not already
-        say) and the cue for the id (the members' own, whatever the phrase says)."""
+        """Lexicon family, key phrase, display-name cue and id cue of one cluster.
+
+        The display name's cue is one the phrase does not already say; the id's is the members' own,
+        whatever the phrase says.
+        """
         ranked = [(k, 1.0 / (i + 1)) for i, k in enumerate(cluster.keywords)]
         texts = cluster.texts or cluster.examples
         phrase = key_phrase(texts, cluster.keywords, self.tokenizer)
@@ -175,9 +180,11 @@ class LlmNamer:
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return f"llm({self.generator.name})"
 
     def name_clusters(self, clusters: Sequence[ClusterView]) -> list[IntentName]:
+        """One intent name per cluster, in the order given."""
         out: list[IntentName] = []
         fallback = self.fallback.name_clusters(clusters)  # cheap; also the display names the LLM omits
         for cluster, backup in zip(clusters, fallback, strict=True):

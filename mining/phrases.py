@@ -102,8 +102,10 @@ def main_aspect(
     aspects: Sequence[Aspect] = ASPECTS,
     skip: Sequence[str] = (),
 ) -> Aspect | None:
-    """The question cue most texts share, unless the phrase already says its gloss (``None`` below
-    ``min_share``; an empty phrase skips that check)."""
+    """The question cue most texts share, unless the phrase already says its gloss.
+
+    ``None`` below ``min_share``; an empty phrase skips the gloss check.
+    """
     for aspect, share in aspect_shares(texts, aspects):
         if share < min_share:
             break

@@ -209,8 +209,11 @@ class MiningPipeline:
         )
 
     def _view_embedders(self, texts: Sequence[str]) -> list[Embedder]:
-        """The views of this run: each part of a ``ConcatEmbedder`` (or the one embedder), plus the
-        English embedder when the batch is English enough (one view of everything without consensus)."""
+        """The views of this run: each part of a ``ConcatEmbedder`` (or the one embedder).
+
+        Plus the English embedder when the batch is English enough (one view of everything without
+        consensus).
+        """
         parts = list(self.embedder.parts) if isinstance(self.embedder, ConcatEmbedder) else [self.embedder]
         if self.english_embedder is not None and texts:
             latin = sum(1 for t in texts if not _CJK.search(t)) / len(texts)

@@ -22,7 +22,9 @@ class Reducer(Protocol):
     """Maps unit vectors to a few dimensions where density-based clustering works."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The stage's name, recorded with each run."""
+        ...
 
     def fit_transform(self, vectors: Points) -> Points:
         """Return an array with one row per input row."""
@@ -34,7 +36,9 @@ class Clusterer(Protocol):
     """Groups points; label ``-1`` marks noise."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The stage's name, recorded with each run."""
+        ...
 
     def fit_predict(self, points: Points) -> Labels:
         """Return one integer label per row (``-1`` = noise)."""
@@ -57,7 +61,9 @@ class Namer(Protocol):
     """Proposes a ``domain.action`` name and a one-line description per cluster."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The stage's name, recorded with each run."""
+        ...
 
     def name_clusters(self, clusters: Sequence[ClusterView]) -> list[IntentName]:
         """Return one name per cluster, in order; names need not be unique (the pipeline dedupes)."""
@@ -68,7 +74,9 @@ class Namer(Protocol):
 class Tokenizer(Protocol):
     """Splits a text into content tokens (stopwords and punctuation removed)."""
 
-    def __call__(self, text: str) -> list[str]: ...
+    def __call__(self, text: str) -> list[str]:
+        """The tokens of ``text``."""
+        ...
 
 
 class QueryLog(Protocol):

@@ -26,9 +26,11 @@ class IdentityReducer:
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return "identity"
 
     def fit_transform(self, vectors: Points) -> Points:
+        """``vectors`` mapped to fewer dimensions, one row per input row."""
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -41,9 +43,11 @@ class PcaReducer:
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return f"pca(n_components={self.n_components})"
 
     def fit_transform(self, vectors: Points) -> Points:
+        """``vectors`` mapped to fewer dimensions, one row per input row."""
         from sklearn.decomposition import PCA
 
         n = min(self.n_components, vectors.shape[0], vectors.shape[1])
@@ -78,12 +82,14 @@ class UmapReducer:
 
     @property
     def name(self) -> str:
+        """The stage's name, recorded with each run."""
         return (
             f"umap(n_components={self.n_components}, n_neighbors={self.n_neighbors}, "
             f"min_dist={self.min_dist}, metric={self.metric})"
         )
 
     def fit_transform(self, vectors: Points) -> Points:
+        """``vectors`` mapped to fewer dimensions, one row per input row."""
         n = vectors.shape[0]
         if n <= self.n_components + 2:  # UMAP's spectral init needs more points than dimensions
             return PcaReducer(self.n_components, seed=self.seed or 0).fit_transform(vectors)

@@ -21,13 +21,19 @@ class Embedder(Protocol):
     """
 
     @property
-    def model_id(self) -> str: ...
+    def model_id(self) -> str:
+        """The model's identity (name and weights), recorded with every vector."""
+        ...
 
     @property
-    def dimension(self) -> int: ...
+    def dimension(self) -> int:
+        """Length of every vector ``encode`` returns."""
+        ...
 
     @property
-    def version(self) -> str: ...
+    def version(self) -> str:
+        """Changes whenever the same texts would embed differently (keys caches and indexes)."""
+        ...
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
         """Return an array of shape ``[len(texts), dimension]``, each row of unit length."""
@@ -62,7 +68,9 @@ class Generator(Protocol):
     """Drafts a reply from chat messages. ``name`` identifies backend and model."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """Backend and model, as recorded with every draft."""
+        ...
 
     def generate(
         self,

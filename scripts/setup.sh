@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine (Debian, Python >= 3.11, no GPU, no model hub).
 #   bash scripts/setup.sh serve   # install, then start the service on the embedded default (SQLite + demo data)
-#   bash scripts/setup.sh test    # install with test extras, then run the whole test suite
+#   bash scripts/setup.sh test    # install with test extras, run the static checks, then the whole test suite
 # Idempotent: a second run skips the install when pyproject.toml has not changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,12 @@ case "$MODE" in
     exec backstop serve "$@"
     ;;
   test)
+    # static checks first (about half a minute cold on 2 cores); any failure stops here (set -e)
+    echo "static checks: ruff (lint + docstrings), mypy (strict: fallback/core, models, mining)," \
+      "import-linter (layers)" >&2
+    ruff check .
+    mypy
+    lint-imports --no-cache
     bash scripts/services.sh || true
     bash scripts/browser.sh || true
     exec python -m pytest "$@"

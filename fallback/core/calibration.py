@@ -33,11 +33,13 @@ def model_key(identity: str) -> str:
 
 
 def save(calibration: Calibration, path: Path) -> None:
+    """Write ``calibration`` to ``path`` as JSON (what ``backstop calibrate`` produces)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(asdict(calibration), indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def from_json(text: str) -> Calibration:
+    """Read a calibration written by :func:`save`."""
     raw = json.loads(text)
     for k in ("mean", "scale", "coef"):
         raw[k] = tuple(raw[k])

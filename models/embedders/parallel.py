@@ -55,17 +55,21 @@ class ProcessPoolEmbedder:
 
     @property
     def model_id(self) -> str:
+        """The model's identity (name and weights), recorded with every vector."""
         return self.local.model_id
 
     @property
     def dimension(self) -> int:
+        """Length of every vector ``encode`` returns."""
         return self.local.dimension
 
     @property
     def version(self) -> str:
+        """Changes whenever the same texts would embed differently (keys caches and indexes)."""
         return self.local.version
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
+        """Unit-norm embeddings of ``texts``, one row per text."""
         items = list(texts)
         if self.processes == 1 or len(items) < self.min_parallel:
             return self.local.encode(items, batch_size=batch_size)

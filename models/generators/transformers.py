@@ -1,4 +1,4 @@
-"""Local generation with Hugging Face transformers (GLM-4, ChatGLM and any causal LM).
+r"""Local generation with Hugging Face transformers (GLM-4, ChatGLM and any causal LM).
 
 The prompt is built in the first way the checkpoint supports:
 
@@ -11,7 +11,7 @@ The prompt is built in the first way the checkpoint supports:
    ``trust_remote_code=True``). Earlier turns go in as ``[(user, assistant), ...]`` pairs and system
    text is put before the first user turn (those models have no system role). ``chat`` reports no
    token counts, so they are re-counted with the tokenizer (``extra["token_counts"] == "estimated"``).
-3. ``plain``: otherwise a GLM-style ``<|system|>\\n…<|user|>\\n…<|assistant|>\\n`` prompt
+3. ``plain``: otherwise a GLM-style ``<|system|>\n…<|user|>\n…<|assistant|>\n`` prompt
    (:func:`plain_prompt`) and ``model.generate``.
 
 Compatibility: THUDM's remote modelling code for chatglm-6b, chatglm2-6b, chatglm3-6b (and the
@@ -43,13 +43,13 @@ PromptMode = Literal["chat_template", "model_chat", "plain"]
 
 
 def plain_prompt(messages: Sequence[ChatMessage]) -> str:
-    """The prompt used when the tokenizer has no chat template and the model no ``chat`` method.
+    r"""The prompt used when the tokenizer has no chat template and the model no ``chat`` method.
 
     Args:
         messages: The conversation, oldest turn first.
 
     Returns:
-        ``<|role|>\\ncontent`` for every turn followed by ``<|assistant|>\\n`` (the GLM layout).
+        ``<|role|>\ncontent`` for every turn followed by ``<|assistant|>\n`` (the GLM layout).
     """
     return "".join(f"<|{m.role}|>\n{m.content}" for m in messages) + "<|assistant|>\n"
 

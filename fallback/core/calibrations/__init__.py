@@ -1,0 +1,1 @@
+"""The calibrations shipped per embedder (JSON, read by ``fallback.core.calibration.load``)."""

@@ -87,7 +87,10 @@ _NAME_BODY = re.compile(
 _FREE_NAME = re.compile(rf"(?:(?!{_NAME_STOP})[\u4e00-\u9fff]){{2,4}}")
 # role words that read as surname + given name after a cue ("用您称呼顾客": 顾 is a surname)
 _ROLE_WORDS: Final = frozenset(
-    "顾客 客服 客户 买家 卖家 商家 店家 店主 掌柜 快递 快递员 骑手 本人 自己 对方 家人 朋友 同事".split()
+    {
+        "顾客", "客服", "客户", "买家", "卖家", "商家", "店家", "店主", "掌柜",
+        "快递", "快递员", "骑手", "本人", "自己", "对方", "家人", "朋友", "同事",
+    }
 )
 
 _ADMIN = r"(?:省|自治区|市|区|县|镇|乡|旗|州|盟|街道)"
