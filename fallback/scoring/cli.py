@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 LOW_COVERAGE = 0.05
 
 

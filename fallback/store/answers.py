@@ -73,8 +73,13 @@ def create(
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
     label: str | None = None,
+    audited: bool = True,
 ) -> Answer:
-    """Create an active answer keyed by ``question`` and each distinct paraphrase in ``keys``."""
+    """Create an active answer keyed by ``question`` and each distinct paraphrase in ``keys``.
+
+    ``audited=False`` (bulk imports): no audit row and no version bump; the caller records one entry
+    for the whole import and bumps the served-answers version once.
+    """
     a = Answer(
         question=question,
         text=text,
@@ -95,8 +100,9 @@ def create(
             a.keys.append(AnswerKey(text=k, source="paraphrase"))
     s.add(a)
     s.flush()
-    audit.record(s, actor, "create", "answer", a.id, None, snapshot(a))
-    audit.bump_answers_version(s)
+    if audited:
+        audit.record(s, actor, "create", "answer", a.id, None, snapshot(a))
+        audit.bump_answers_version(s)
     return a
 
 

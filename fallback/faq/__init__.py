@@ -1,0 +1,1 @@
+"""Bulk FAQ import and export (``backstop answers import|export``)."""
