@@ -176,7 +176,7 @@ class ServerSettings(Section):
     freeze_heap: bool = Field(
         True,
         description="Once a worker is ready, move its heap out of the garbage collector's full passes "
-        "(gc.freeze): those passes stopped the process for 60-120 ms under load.",
+        "(gc.freeze): those passes set the P99 under load (docs/benchmarks.md, Fifth round).",
     )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_query_chars: int = Field(2000, ge=10)

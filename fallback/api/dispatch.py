@@ -139,9 +139,9 @@ class Dispatcher(Generic[Req, Res]):
         """Under load, let the batch grow until its oldest call has waited ``linger_s`` (or it is full).
 
         A batch's fixed costs (streaming the embedder's weights, one search, one commit) dominate
-        small batches: in process, 5.3 ms of CPU per call one at a time, 3.3 ms in fours, 1.9 ms in
-        sixteens. Only while the thread has been busy at least half of the last ~0.1 s: when calls
-        are sparse, one runs at once.
+        small batches, so a call costs several times less CPU in a batch of sixteen than alone
+        (docs/benchmarks.md, "What a call costs, by batch size"). Only while the thread has been busy
+        at least half of the last ~0.1 s: when calls are sparse, one runs at once.
         """
         deadline = self._queue[0][2] + self.linger_s
         while len(self._queue) < self.max_batch and not self._stopping:

@@ -1,8 +1,8 @@
 """``POST /v1/fallback`` without the framework, for calls that are authorised and valid.
 
-Under load the webhook's HTTP handling cost about 0.9 ms of CPU (under the GIL) per call on the
-2-core reference machine, most of it in FastAPI's and Starlette's layers (exception and telemetry
-middleware, routing, dependency solving, the request object) rather than in parsing or sending.
+Under load most of the webhook's HTTP handling CPU (under the GIL) went to FastAPI's and Starlette's
+layers (exception and telemetry middleware, routing, dependency solving, the request object) rather
+than to parsing or sending (docs/benchmarks.md, "Figures behind choices in the code").
 This ASGI middleware, the outermost of the app's own, serves the common case directly: it reads
 the body, checks the service token, validates the JSON with the same pydantic model in one pass
 and runs the same code as the FastAPI route (:func:`fallback.api.webhook.decide`).

@@ -33,10 +33,9 @@ def use_one_search_thread() -> None:
     """Run FAISS on a single OpenMP thread in the calling thread (call it from each serving thread).
 
     A webhook call searches one vector against at most a few thousand keys, where OpenMP threads buy
-    nothing; on a busy 2-core host their spin-waits fought the request threads for the cores (measured:
-    7 ms per search with libgomp's default of one thread per core, 0.1 ms with one; 14 -> 5.4 ms of CPU
-    per call). libgomp keeps the setting per thread, hence once per thread rather than once per process;
-    batch evaluation in other threads keeps the default.
+    nothing; on a busy 2-core host their spin-waits fought the request threads for the cores
+    (docs/benchmarks.md, webhook load, step 1). libgomp keeps the setting per thread, hence once per
+    thread rather than once per process; batch evaluation in other threads keeps the default.
     """
     if not getattr(_search_thread, "pinned", False):
         faiss.omp_set_num_threads(1)

@@ -42,8 +42,8 @@ class GrowingFlatIndex:
 
     For a set that changes on every call, such as the pending candidates the webhook groups new
     queries onto: adding is amortised O(1) and removing O(1) (the last row moves into the gap), where
-    FAISS's flat index copies all of its vectors on every add (1.1 ms per add with 10,000 of them on
-    the reference machine). Search is one matrix product for all queries. Thread-safe.
+    FAISS's flat index copies all of its vectors on every add (docs/benchmarks.md, fourth round,
+    step 2). Search is one matrix product for all queries. Thread-safe.
     """
 
     def __init__(self, dimension: int, capacity: int = 256):

@@ -50,9 +50,9 @@ class CandidateGrouper:
         """For each row of ``vectors``, the pending candidates at or above the grouping threshold,
         best first, in one search.
 
-        The index is exact, and searching it is bound by reading every pending candidate's vector:
-        with 2,000 pending candidates, one query at a time cost 0.5-0.66 ms on the reference machine
-        (FAISS flat), a batch of 16 0.05-0.08 ms per query.
+        The index is exact, and searching it is bound by reading every pending candidate's vector, so
+        a batch costs about a tenth per query of one query alone (docs/benchmarks.md, fourth round,
+        step 1).
         """
         with self._lock:
             scores, ids = self._index.search(vectors, k)

@@ -312,7 +312,7 @@ class GroupCommit:
 
         SQLite makes a writer that finds the database locked sleep and poll (1, 2, 5 ... 100 ms), and
         a process committing batch after batch wins nearly every time: another worker's writes starved
-        for seconds (measured with two workers: P99 1.1 s at 100 req/s). ``flock`` queues the waiter
+        for seconds (docs/benchmarks.md, "Figures behind choices in the code"). ``flock`` queues the waiter
         in the kernel and wakes it when the lock is released.
         """
         if self._lock_path is None:

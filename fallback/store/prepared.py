@@ -1,8 +1,8 @@
 """Core statements compiled once and run straight on a DBAPI cursor: the webhook's hot path.
 
 A webhook call runs about seven small statements. Through a ``Session`` each one costs several
-times what the database spends on it (measured in process: ~0.45 ms of SQLAlchemy bookkeeping per
-statement and ~0.7 ms per session transaction, against ~0.07 ms inside ``sqlite3``). Here a
+times what the database spends on it, in SQLAlchemy's bookkeeping (docs/benchmarks.md, "Figures
+behind choices in the code"). Here a
 statement is compiled by SQLAlchemy for the engine's dialect once (per set of parameter names), and
 each run only converts the values (SQLAlchemy's own bind/result processors, so JSON, UTC datetimes
 and booleans are stored exactly as the ORM stores them) and calls ``cursor.execute``.

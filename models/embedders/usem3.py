@@ -71,11 +71,12 @@ class Usem3Embedder:
     def _coalesced(self, items: list[str], batch_size: int) -> Vectors:
         """Encode small calls from concurrent threads in one forward pass (group commit, no timer).
 
-        The webhook embeds one query per call, from many request threads. A batch of 8 costs ~1 ms a
-        text against ~2.5 ms for one alone (the GEMMs amortise), so while one thread holds the model the
-        others queue their texts and the next holder encodes everything queued. Nothing waits for a
-        batch to fill: under light load every call runs alone, as before. The model tokenises and
-        pools each text on its own, so a row matches encoding the text alone (to float rounding, ~1e-7).
+        The webhook embeds one query per call, from many request threads. A text costs less than half
+        in a batch of 8 than alone (the GEMMs amortise; docs/benchmarks.md, webhook load, step 2), so
+        while one thread holds the model the others queue their texts and the next holder encodes
+        everything queued. Nothing waits for a batch to fill: under light load every call runs alone,
+        as before. The model tokenises and pools each text on its own, so a row matches encoding the
+        text alone (to float rounding, ~1e-7).
         """
         job = _Job(items)
         with self._pending_lock:
@@ -125,7 +126,7 @@ def _limit_blas_once(model: Any, threads: int) -> None:
     """Set the process's BLAS pool to ``threads`` once, instead of around every ``encode``.
 
     The package wraps each forward pass in a threadpoolctl limit (set, then restore, on every BLAS
-    library): ~0.4 ms a call, as much as a quarter of embedding one query. Nothing else in a Backstop
+    library): as much as a quarter of embedding one query (docs/benchmarks.md). Nothing else in a Backstop
     process wants more BLAS threads (FAISS uses OpenMP, torch its own pool), so the limit is applied
     for good here and the per-call one switched off. If the package changes shape, it stays as it is.
     """
