@@ -387,7 +387,8 @@ class FallbackService:
             banned = self.safety.banned_terms(answer.text) if answer else []
             decision = gating.decide(
                 ranked, answer, calibration=self.calibration, policy=self.policy,
-                now=datetime.now(UTC), risk_terms=call.risk, banned_terms=banned,
+                now=datetime.now(UTC), risk_terms=call.risk + self.safety.semantic_signals(call.vector),
+                banned_terms=banned,
                 number_conflict=number_conflict,
                 verdict=verdict if answer is not None and verdict is not None else None,
             )
