@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from fallback.core.storable import make_storable, storable_text
 
 
 class Turn(BaseModel):
@@ -43,12 +45,46 @@ class FallbackIn(BaseModel):
     slots: dict[str, Any] = Field(default_factory=dict, description="e.g. order_id")
     locale: str = Field("zh-CN", max_length=16)
 
+    _sanitised: list[str] = PrivateAttr(default_factory=list)
+
     @field_validator("query")
     @classmethod
     def _not_blank(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("query is blank")
         return v
+
+    @model_validator(mode="after")
+    def _storable(self) -> FallbackIn:
+        # NUL characters, lone surrogates and NaN/Infinity/1e999 cannot be stored (PostgreSQL) or
+        # encoded (UTF-8): repaired here, before anything is masked, embedded, stored or drafted, and
+        # each repair named (field, not value) in `sanitised`, which the event log records
+        reasons: list[str] = []
+        for name in ("query", "user_id", "conversation_id", "message_id", "bot_id", "locale"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                problems: set[str] = set()
+                setattr(self, name, storable_text(value, problems))
+                reasons.extend(f"{name}: {p}" for p in sorted(problems))
+        problems = set()
+        for turn in self.history:
+            turn.content = storable_text(turn.content, problems)
+        reasons.extend(f"history: {p}" for p in sorted(problems))
+        problems = set()
+        slots = make_storable(self.slots, problems)
+        assert isinstance(slots, dict)
+        self.slots = slots
+        reasons.extend(f"slots: {p}" for p in sorted(problems))
+        for name in ("user_id", "conversation_id"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} is empty once NUL characters are removed")
+        self._sanitised = reasons
+        return self
+
+    @property
+    def sanitised(self) -> list[str]:
+        """What :meth:`_storable` repaired, as ``"<field>: <repair>"`` (no user text)."""
+        return list(self._sanitised)
 
 
 class FallbackOut(BaseModel):

@@ -14,6 +14,7 @@ from fallback.api.schemas import ErrorOut, FallbackIn, FallbackOut
 from fallback.logs import new_trace_id
 from fallback.runtime import Runtime
 from fallback.service import FallbackRequest, FallbackResult
+from fallback.store.events import SANITISED_SEPARATOR
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["fallback"])
@@ -53,6 +54,8 @@ async def decide(state: Any, rt: Runtime, body: FallbackIn, headers: Mapping[str
         state.metrics.decisions.labels("handoff", "rate_limited").inc()
         return _handoff(rt, "rate_limited")
     client = {v: headers[k] for k, v in COZE_HEADERS.items() if k in headers}
+    if body.sanitised:  # the event log stores it as a list (fallback.store.events.sanitise)
+        client["sanitised"] = SANITISED_SEPARATOR.join(body.sanitised)
     req = FallbackRequest(
         query=body.query, user_id=body.user_id, conversation_id=body.conversation_id,
         message_id=body.message_id, bot_id=body.bot_id,

@@ -14,8 +14,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from fallback.core.storable import make_storable
 from fallback.store.prepared import Prepared, Tx
 from fallback.store.schema import Event
+
+SANITISED_SEPARATOR = "; "
+"""Joins the repairs named in ``client["sanitised"]`` when a caller passes them as one string."""
 
 _EVENTS = cast(Table, Event.__table__)
 _FIND = Prepared(
@@ -42,9 +46,36 @@ def find(tx: Tx, conversation_id: str, message_id: str | None) -> LoggedResponse
     return LoggedResponse(str(row[0]), dict(row[1] or {})) if row is not None else None
 
 
+def sanitise(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with every value PostgreSQL cannot store repaired, and why in ``client["sanitised"]``.
+
+    The webhook's input model already repairs what a client sent (and passes its reasons in
+    ``client["sanitised"]``, a list or one string joined by :data:`SANITISED_SEPARATOR`); this is the
+    last line before the database, so an event is never lost to a NUL, a lone surrogate or a
+    non-finite number, whatever put it there. Reasons name the field, never the value.
+    """
+    reasons: list[str] = []
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        problems: set[str] = set()
+        # text and JSON columns; the float columns (scores, latency) are ours, not the client's
+        clean[name] = make_storable(value, problems) if isinstance(value, str | dict | list) else value
+        reasons.extend(f"{name}: {p}" for p in sorted(problems))
+    client = clean.get("client")
+    earlier = client.get("sanitised") if isinstance(client, dict) else None
+    if not reasons and not isinstance(earlier, str):
+        return fields
+    listed = earlier.split(SANITISED_SEPARATOR) if isinstance(earlier, str) else list(earlier or [])
+    clean["client"] = {**(client or {}), "sanitised": list(dict.fromkeys([*listed, *reasons]))}
+    return clean
+
+
 def insert_event(tx: Tx, **fields: Any) -> None:
-    """Log one call (column defaults such as ``created_at`` are filled in as SQLAlchemy would)."""
-    tx.execute(_INSERT, fields)
+    """Log one call (column defaults such as ``created_at`` are filled in as SQLAlchemy would).
+
+    Values the database cannot store are repaired first (:func:`sanitise`), so the event is logged.
+    """
+    tx.execute(_INSERT, sanitise(fields))
 
 
 def unanswered_queries(s: Session, start: datetime, end: datetime) -> list[str]:
