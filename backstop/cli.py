@@ -18,6 +18,7 @@ def build_app() -> typer.Typer:
     from backstop import migrate as db_cli
     from fallback import cli as fallback_cli
     from fallback.drafting import cli as drafting_cli
+    from coze import cli as coze_cli
     from fallback.faq import cli as faq_cli
     from fallback.scoring import cli as scorer_cli
 
@@ -45,6 +46,7 @@ def build_app() -> typer.Typer:
     drafting_cli.register(app, prepare_database=db_cli.prepare_embedded)
     scorer_cli.register(app)
     faq_cli.register(app)
+    coze_cli.register(app)
     mining_cli.register(app, eval_app)
     loop_cli.register(eval_app)
     db_cli.register(app)

@@ -83,9 +83,13 @@ def _handoff(rt: Runtime, reason: str) -> FallbackOut:
 
 
 @router.get("/v1/coze-plugin.json", include_in_schema=False)
-def coze_plugin(request: Request, rt: RuntimeDep) -> dict[str, object]:
+def coze_plugin(request: Request, response: Response, rt: RuntimeDep) -> dict[str, object]:
     """The OpenAPI 3.0 spec to import into Coze as a plugin (see docs/coze.md)."""
-    from coze.plugin_spec import coze_plugin_spec
+    from coze.plugin_spec import coze_plugin_spec, server_problems
 
     base = rt.settings.server.public_url or str(request.base_url).rstrip("/")
+    problems = server_problems(base)
+    if problems:  # served anyway (a local test import), but said where it will be seen
+        log.warning("coze_plugin.server_unreachable problems=%s", problems)
+        response.headers["X-Backstop-Warning"] = "; ".join(problems)
     return coze_plugin_spec(base)
