@@ -11,9 +11,9 @@ from tests.fallback.conftest import call
 
 # (approved question, its paraphrases, a paraphrase the customer sends); none holds a lexicon word
 RISKY = [
-    ("擦了你们家的面霜脸上起了好多红疙瘩", ["用了你们的面霜脸上长了好多红疙瘩"], "用了你们家的面霜，脸上起了好多红疙瘩"),
+    ("擦了你们家的面霜脸上起了好多红疙瘩", ["用了你们的面霜脸上长了好多红疙瘩"], "用了你们家的面霜，脸上起了好多红疙瘩"),  # noqa: E501
     ("那个暖风机插上电就冒黑烟，吓死人了", ["暖风机一插电就冒黑烟"], "暖风机插上电就冒黑烟了，吓死我了"),
-    ("耽误了我整整一周，这些损失你们打算怎么弥补", ["耽误我一周的损失怎么弥补"], "耽误了我一整周，这个损失你们准备怎么弥补"),
+    ("耽误了我整整一周，这些损失你们打算怎么弥补", ["耽误我一周的损失怎么弥补"], "耽误了我一整周，这个损失你们准备怎么弥补"),  # noqa: E501
 ]
 
 
@@ -23,7 +23,8 @@ def test_risky_paraphrases_and_repeats_go_to_review_and_harmless_questions_are_a
     for question, keys, _ in RISKY:
         assert not rt.safety.risk_signals(question)  # only the semantic layer can see these
         rt.db.run(lambda s, q=question, k=keys: answers_repo.create(
-            s, question=q, text="您好，非常抱歉，我们马上为您处理。", keys=k, actor="test", safe_to_autosend=False
+            s, question=q, text="您好，非常抱歉，我们马上为您处理。", keys=k, actor="test",
+            safe_to_autosend=False,
         ))
     rt.db.run(lambda s: answers_repo.create(
         s, question="发票抬头写错了能改吗", text="您好，可以在订单详情里申请换开。", keys=["发票抬头能改吗"],
