@@ -16,9 +16,9 @@ def build_app() -> typer.Typer:
     """Build the root CLI: ``models``, service commands, ``mine`` and ``eval gating|mining|loop``."""
     from backstop import config, loop_cli, mining_cli, models_cli
     from backstop import migrate as db_cli
+    from coze import cli as coze_cli
     from fallback import cli as fallback_cli
     from fallback.drafting import cli as drafting_cli
-    from coze import cli as coze_cli
     from fallback.faq import cli as faq_cli
     from fallback.scoring import cli as scorer_cli
 
